@@ -1,0 +1,3 @@
+from hlm.cli import main
+
+raise SystemExit(main())

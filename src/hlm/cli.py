@@ -1,0 +1,36 @@
+"""`python -m hlm <command> ...`: the entry points that Snakemake rules call.
+
+Each command is a function `run(argv: list[str]) -> int` in the module that owns
+the concept; this file only dispatches, so rules stay thin and logic stays in
+its module.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+from hlm.errors import HlmError
+
+COMMANDS = {
+    "merge": "hlm.pipeline:run_merge",
+    "derive": "hlm.pipeline:run_derive",
+    "fit": "hlm.pipeline:run_fit",
+    "compare": "hlm.pipeline:run_compare",
+    "figure": "hlm.pipeline:run_figure",
+    "chapter": "hlm.book.execute:run",
+    "book": "hlm.book.render:run",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        print(f"usage: python -m hlm {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
+        return 2
+    module, func = COMMANDS[argv[0]].split(":")
+    run = getattr(importlib.import_module(module), func)
+    try:
+        return int(run(argv[1:]) or 0)
+    except HlmError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
