@@ -12,11 +12,11 @@ import sys
 from hlm.errors import HlmError
 
 COMMANDS = {
-    "merge": "hlm.pipeline:run_merge",
-    "derive": "hlm.pipeline:run_derive",
-    "fit": "hlm.pipeline:run_fit",
-    "compare": "hlm.pipeline:run_compare",
-    "figure": "hlm.pipeline:run_figure",
+    "merge": "hlm.data:run",
+    "derive": "hlm.levels:run",
+    "fit": "hlm.models:run_fit",
+    "compare": "hlm.models:run_compare",
+    "figure": "hlm.figures:run",
     "chapter": "hlm.book.execute:run",
     "book": "hlm.book.render:run",
 }

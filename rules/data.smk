@@ -1,0 +1,32 @@
+# Raw CSVs -> merged table -> derived student and cluster tables.
+
+
+def raw_inputs(wildcards):
+    profile = profile_of(wildcards.dataset)
+    return [str(profile.students), str(profile.schools)]
+
+
+rule merge:
+    input:
+        raw_inputs,
+    output:
+        "data/processed/{dataset}/merged.parquet",
+    params:
+        cmd=lambda wc, output: hlm_cmd(f"merge --dataset {wc.dataset} --out {output[0]}"),
+    shell:
+        "{params.cmd}"
+
+
+rule derive:
+    input:
+        "data/processed/{dataset}/merged.parquet",
+    output:
+        students="data/processed/{dataset}/students.parquet",
+        schools="data/processed/{dataset}/schools.csv",
+    params:
+        cmd=lambda wc, input, output: hlm_cmd(
+            f"derive --dataset {wc.dataset} --merged {input[0]} "
+            f"--students {output.students} --schools {output.schools}"
+        ),
+    shell:
+        "{params.cmd}"

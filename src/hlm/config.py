@@ -1,0 +1,189 @@
+"""Dataset profiles: load the configuration, validate it, resolve a profile's roles.
+
+A profile names the two raw files, the cluster id column and the roles the notes
+use (y, x, w and optionally sex). Everything downstream asks the profile for
+column names and labels, so a dataset swap needs no code change.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from hlm.errors import DataError
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = ROOT / "config" / "config.yaml"
+SCHEMA = ROOT / "config" / "schema.json"
+
+
+@dataclass(frozen=True)
+class Role:
+    """One role of a profile: the column that plays it and how the book names it."""
+
+    column: str
+    label: str
+    reference: Any = None  # w: the reference level
+    female: Any = None  # sex: the value coding female
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated dataset profile (see config/config.yaml)."""
+
+    name: str
+    title: str
+    students: Path
+    schools: Path
+    cluster: str
+    sample: Any
+    roles: dict[str, Role]
+    missing: str = "drop"
+    cluster_label: str = "cluster"
+    unit_label: str = "unit"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def y(self) -> str:
+        return self.roles["y"].column
+
+    @property
+    def x(self) -> str:
+        return self.roles["x"].column
+
+    @property
+    def w(self) -> str:
+        return self.roles["w"].column
+
+    @property
+    def w_reference(self) -> Any:
+        return self.roles["w"].reference
+
+    @property
+    def sex(self) -> str | None:
+        role = self.roles.get("sex")
+        return role.column if role else None
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    def label(self, role: str) -> str:
+        return self.roles[role].label
+
+    @property
+    def cvar_x(self) -> str:
+        return f"cvar_{self.x}"
+
+    @property
+    def dvar_x(self) -> str:
+        return f"dvar_{self.x}"
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    """Recursive dict merge, as Snakemake merges --configfile over configfile."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(configfiles: list[str | Path] | None = None, overrides: dict | None = None) -> dict:
+    """Read config/config.yaml, merge extra config files and overrides, validate."""
+    files = [DEFAULT_CONFIG, *[Path(f) for f in (configfiles or [])]]
+    cfg: dict = {}
+    for path in files:
+        if not path.exists():
+            raise DataError(f"config file {path} does not exist; check the path given to CONFIG=")
+        with open(path, encoding="utf-8") as fh:
+            loaded = yaml.safe_load(fh) or {}
+        if not isinstance(loaded, dict):
+            raise DataError(f"config file {path} must hold a YAML mapping (dataset:, datasets:)")
+        cfg = _merge(cfg, loaded)
+    cfg = _merge(cfg, overrides or {})
+    validate_config(cfg)
+    return cfg
+
+
+def configfiles_from_env() -> list[Path]:
+    """Extra config files handed to chapters by the executor (HLM_CONFIGFILES)."""
+    raw = os.environ.get("HLM_CONFIGFILES", "")
+    return [Path(p) for p in raw.split(os.pathsep) if p]
+
+
+def validate_config(cfg: dict) -> None:
+    """Check the configuration against config/schema.json; say where it is wrong."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(cfg), key=lambda e: list(e.path))
+    if errors:
+        lines = []
+        for err in errors[:5]:
+            where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+            lines.append(f"  at {where}: {err.message}")
+        raise DataError("the configuration does not match config/schema.json:\n" + "\n".join(lines)
+                        + "\nFix the profile (see README, 'Your own data').")
+    if cfg["dataset"] not in cfg["datasets"]:
+        raise DataError(_unknown_profile(cfg["dataset"], cfg["datasets"]))
+
+
+def _unknown_profile(name: str, datasets: dict) -> str:
+    close = difflib.get_close_matches(name, list(datasets), n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return (f"dataset profile '{name}' is not defined; known profiles: {', '.join(datasets)}.{hint}"
+            " Add it under `datasets:` in a config file and pass CONFIG=<file>.")
+
+
+def get_profile(cfg: dict, name: str | None = None) -> Profile:
+    """The profile `name` (default: cfg['dataset']), paths resolved against the project root."""
+    name = name or cfg["dataset"]
+    if name not in cfg["datasets"]:
+        raise DataError(_unknown_profile(name, cfg["datasets"]))
+    raw = cfg["datasets"][name]
+    roles = {}
+    for role, spec in raw["roles"].items():
+        roles[role] = Role(column=spec["column"], label=spec.get("label", spec["column"]),
+                           reference=spec.get("reference"), female=spec.get("female"))
+    return Profile(
+        name=name,
+        title=raw.get("title", name),
+        students=_resolve(raw["students"]),
+        schools=_resolve(raw["schools"]),
+        cluster=raw["cluster"],
+        sample=raw["sample"],
+        roles=roles,
+        missing=raw.get("missing", "drop"),
+        cluster_label=raw.get("cluster_label", "cluster"),
+        unit_label=raw.get("unit_label", "unit"),
+    )
+
+
+def _resolve(path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else ROOT / p
+
+
+def load_profile(name: str | None = None, configfiles: list[str | Path] | None = None) -> Profile:
+    """Convenience: load the configuration and return one profile."""
+    cfg = load_config(configfiles)
+    return get_profile(cfg, name)
+
+
+def add_profile_args(parser) -> None:
+    """The two options every `python -m hlm <command>` takes to find its profile."""
+    parser.add_argument("--dataset", required=True, help="profile name (config: datasets:)")
+    parser.add_argument("--configfile", action="append", default=[],
+                        help="extra config file merged over config/config.yaml (repeatable)")
+
+
+def profile_from_args(args) -> tuple[dict, Profile]:
+    """(configuration, profile) for parsed `add_profile_args` options."""
+    cfg = load_config(args.configfile)
+    return cfg, get_profile(cfg, args.dataset)

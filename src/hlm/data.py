@@ -1,0 +1,295 @@
+"""Read and validate the two raw files, select the sample, merge them.
+
+The notes build their data set with ``merge(schoolfile, studentfile)``. Here the
+same merge is checked first: every problem raises :class:`DataError` naming the
+file, the column, the rows or ids, and how to fix it, before anything is
+written. Rows with a missing y or x are dropped only by the profile's policy
+(``missing: drop``), and the count is logged and stored with the merged table.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hlm.config import Profile, add_profile_args, profile_from_args
+from hlm.errors import DataError
+from hlm.io import atomic_path
+
+ROW = "row"
+META_KEY = b"hlm"
+
+
+@dataclass(frozen=True)
+class Merged:
+    """The merged student-level table and a record of what the merge dropped."""
+
+    frame: pd.DataFrame
+    report: dict = field(default_factory=dict)
+
+
+def _show(values, limit: int = 8) -> str:
+    values = list(values)
+    text = ", ".join(str(v) for v in values[:limit])
+    return text + (f", ... ({len(values)} in all)" if len(values) > limit else "")
+
+
+def read_csv(path: Path, what: str, id_column: str) -> pd.DataFrame:
+    """Read one raw CSV, the id column as text so that 1224 and "1224" agree."""
+    if not path.exists():
+        raise DataError(f"the {what} file {path} does not exist; check `{what}:` in the profile "
+                        "(paths are relative to the project root)")
+    try:
+        frame = pd.read_csv(path, dtype={id_column: "string"}, keep_default_na=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
+        raise DataError(f"the {what} file {path} is not a readable CSV: {err}") from err
+    if frame.empty:
+        raise DataError(f"the {what} file {path} has no rows")
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, columns: dict[str, str], path: Path) -> None:
+    """Each needed column must exist; suggest the closest name when one is misspelled."""
+    for role, column in columns.items():
+        if column in frame.columns:
+            continue
+        close = difflib.get_close_matches(column, list(frame.columns), n=1, cutoff=0.5)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise DataError(f"column '{column}' (role {role}) is not in {path}.{hint} "
+                        f"Columns present: {', '.join(map(str, frame.columns))}. "
+                        "Fix the column name in the profile's roles.")
+
+
+def check_profile_files(profile: Profile) -> None:
+    """Cheap check of a profile against the files' headers, before any job runs."""
+    students = read_header(profile.students, "students")
+    schools = read_header(profile.schools, "schools")
+    for name, cols, path in (("students", students, profile.students), ("schools", schools, profile.schools)):
+        if profile.cluster not in cols:
+            require_columns(pd.DataFrame(columns=cols), {"cluster": profile.cluster}, path)
+    both = set(students) | set(schools)
+    for role in profile.roles.values():
+        if role.column not in both:
+            close = difflib.get_close_matches(role.column, sorted(both), n=1, cutoff=0.5)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise DataError(f"column '{role.column}' of profile '{profile.name}' is in neither "
+                            f"{profile.students} nor {profile.schools}.{hint} Columns present: "
+                            f"students: {', '.join(students)}; schools: {', '.join(schools)}.")
+
+
+def read_header(path: Path, what: str) -> list[str]:
+    if not path.exists():
+        raise DataError(f"the {what} file {path} does not exist; check `{what}:` in the profile "
+                        "(paths are relative to the project root)")
+    return list(pd.read_csv(path, nrows=0).columns)
+
+
+def check_numeric(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    """Convert a y/x column to float; text that is not a number is an error naming the rows."""
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna()
+    if bad.any():
+        rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()  # +1 header, +1 for 1-based lines
+        examples = _show(raw[bad].astype(str).unique())
+        raise DataError(f"column '{column}' in {path} must be numeric, but lines {_show(rows)} "
+                        f"hold {examples}. Fix or blank those values.")
+    return values.astype(float)
+
+
+def check_schools(schools: pd.DataFrame, profile: Profile) -> None:
+    ids = schools[profile.cluster]
+    if ids.isna().any():
+        rows = (np.flatnonzero(ids.isna().to_numpy()) + 2).tolist()
+        raise DataError(f"the cluster id '{profile.cluster}' is missing on lines {_show(rows)} "
+                        f"of {profile.schools}; every cluster row needs an id.")
+    dup = ids[ids.duplicated(keep=False)]
+    if not dup.empty:
+        raise DataError(f"duplicate cluster ids in {profile.schools}: {_show(sorted(set(dup)))}. "
+                        "Each cluster must appear once in the cluster-level file.")
+
+
+def check_students(students: pd.DataFrame, profile: Profile) -> None:
+    ids = students[profile.cluster]
+    if ids.isna().any():
+        rows = (np.flatnonzero(ids.isna().to_numpy()) + 2).tolist()
+        raise DataError(f"the cluster id '{profile.cluster}' is missing on lines {_show(rows)} "
+                        f"of {profile.students}; give each row the id of its cluster.")
+
+
+def select_sample(ids: list[str], sample, profile: Profile) -> list[str]:
+    """The clusters of the profile's sample: all, a list, or a seeded random draw."""
+    if sample == "all":
+        chosen = list(ids)
+    elif "clusters" in sample:
+        chosen = [str(c) for c in sample["clusters"]]
+        unknown = [c for c in chosen if c not in set(ids)]
+        if unknown:
+            raise DataError(f"the sample of profile '{profile.name}' names clusters not in the data: "
+                            f"{_show(unknown)}. Remove them from `sample: clusters:`.")
+    else:
+        size = int(sample["random"])
+        if size > len(ids):
+            raise DataError(f"the sample of profile '{profile.name}' asks for {size} random clusters "
+                            f"but the data have {len(ids)}; lower `sample: random:`.")
+        rng = np.random.default_rng(sample.get("seed", 0))
+        chosen = list(rng.choice(np.array(ids, dtype=object), size=size, replace=False))
+    if not chosen:
+        raise DataError(f"the sample of profile '{profile.name}' is empty; list at least one cluster.")
+    return chosen
+
+
+def id_sort_key(ids: pd.Series) -> pd.Series:
+    """Sort ids numerically when they all look like numbers, else as text (R's merge order)."""
+    numeric = pd.to_numeric(ids, errors="coerce")
+    return numeric if numeric.notna().all() else ids.astype(str)
+
+
+def _level2_consistency(merged: pd.DataFrame, students: pd.DataFrame, schools: pd.DataFrame,
+                        profile: Profile) -> pd.DataFrame:
+    """Columns in both files must agree; the student copy must be constant within clusters."""
+    shared = [c for c in schools.columns if c in students.columns and c != profile.cluster]
+    for col in shared:
+        left, right = merged[f"{col}__student"], merged[f"{col}__school"]
+        varies = merged.groupby(profile.cluster, observed=True)[f"{col}__student"].nunique(dropna=False) > 1
+        if varies.any():
+            raise DataError(f"column '{col}' is in both files, but its student-level copy in "
+                            f"{profile.students} varies within clusters {_show(varies[varies].index)}; "
+                            "a level-2 variable must be constant within a cluster.")
+        differ = ~((left == right) | (left.isna() & right.isna()))
+        if differ.any():
+            bad = sorted(set(merged.loc[differ, profile.cluster]))
+            raise DataError(f"column '{col}' disagrees between {profile.students} and {profile.schools} "
+                            f"for clusters {_show(bad)}; keep one copy or make them equal.")
+        merged = merged.drop(columns=[f"{col}__student"]).rename(columns={f"{col}__school": col})
+    return merged
+
+
+def check_w(merged: pd.DataFrame, profile: Profile) -> pd.Series:
+    """w must be constant within clusters, binary, and include its reference level."""
+    w, ref = profile.w, profile.w_reference
+    if isinstance(ref, bool):
+        raise DataError(f"the reference level of w ('{w}') reads as a YAML boolean ({ref}); "
+                        "quote it in the profile, e.g. reference: \"no\".")
+    values = merged[w].astype("string")
+    if values.isna().any():
+        bad = sorted(set(merged.loc[values.isna(), profile.cluster]))
+        raise DataError(f"w column '{w}' is missing for clusters {_show(bad)}; give every cluster a value.")
+    varies = values.groupby(merged[profile.cluster]).nunique() > 1
+    if varies.any():
+        raise DataError(f"w column '{w}' varies within clusters {_show(varies[varies].index)}; "
+                        "w must be a cluster-level (level-2) variable.")
+    levels = sorted(values.unique())
+    if len(levels) != 2:
+        raise DataError(f"w column '{w}' must be binary, but it has {len(levels)} levels in the sample: "
+                        f"{_show(levels)}. Recode it or choose another w.")
+    if str(ref) not in levels:
+        raise DataError(f"the reference level '{ref}' of w ('{w}') is not among its levels "
+                        f"{', '.join(levels)}; set `reference:` to one of them.")
+    other = [lv for lv in levels if lv != str(ref)][0]
+    return pd.Categorical(values, categories=[str(ref), other])
+
+
+def drop_missing(frame: pd.DataFrame, profile: Profile) -> tuple[pd.DataFrame, dict]:
+    """Apply the missing-value policy to y and x; count what is dropped."""
+    counts = {profile.y: int(frame[profile.y].isna().sum()), profile.x: int(frame[profile.x].isna().sum())}
+    mask = frame[profile.y].isna() | frame[profile.x].isna()
+    if mask.any() and profile.missing == "error":
+        rows = frame.loc[mask, ROW].tolist()
+        raise DataError(f"{int(mask.sum())} rows of {profile.students} have a missing "
+                        f"{profile.y} or {profile.x} (rows {_show(rows)}); fill them, or set "
+                        "`missing: drop` in the profile to drop them.")
+    return frame.loc[~mask].copy(), {"rows_dropped": int(mask.sum()), "missing_by_column": counts,
+                                     "rows_dropped_ids": frame.loc[mask, ROW].tolist()[:100]}
+
+
+def merge(profile: Profile) -> Merged:
+    """Validate both files, select the sample and merge them (the notes' `merge`)."""
+    students = read_csv(profile.students, "students", profile.cluster)
+    schools = read_csv(profile.schools, "schools", profile.cluster)
+    require_columns(students, {"cluster": profile.cluster}, profile.students)
+    require_columns(schools, {"cluster": profile.cluster}, profile.schools)
+    check_profile_files(profile)
+    check_schools(schools, profile)
+    check_students(students, profile)
+    students.insert(0, ROW, np.arange(1, len(students) + 1))
+    for role in ("y", "x"):
+        col = profile.roles[role].column
+        require_columns(students, {role: col}, profile.students)
+        students[col] = check_numeric(students, col, profile.students)
+
+    orphans = sorted(set(students[profile.cluster]) - set(schools[profile.cluster]))
+    if orphans:
+        n = int(students[profile.cluster].isin(orphans).sum())
+        raise DataError(f"{n} students in {profile.students} belong to clusters absent from "
+                        f"{profile.schools}: {_show(orphans)}. Add those clusters to the cluster file "
+                        "or remove their students.")
+    empty = sorted(set(schools[profile.cluster]) - set(students[profile.cluster]))
+    n_raw = len(students)
+    ids = sorted(set(students[profile.cluster]), key=lambda s: (len(s), s) if s.isdigit() else (0, s))
+    chosen = select_sample(ids, profile.sample, profile)
+    students = students[students[profile.cluster].isin(set(chosen))]
+    schools_in = schools[schools[profile.cluster].isin(set(chosen))]
+
+    merged = schools_in.merge(students, on=profile.cluster, how="inner", suffixes=("__school", "__student"))
+    merged = _level2_consistency(merged, students, schools_in, profile)
+    merged, dropped = drop_missing(merged, profile)
+    lost = sorted(set(chosen) - set(merged[profile.cluster]))
+    if lost:
+        raise DataError(f"clusters {_show(lost)} have no students left after dropping rows with "
+                        f"missing {profile.y}/{profile.x}; remove them from the sample.")
+    merged[profile.w] = check_w(merged, profile)
+    merged = merged.sort_values([profile.cluster, ROW], key=lambda s: id_sort_key(s) if s.name == profile.cluster else s)
+    front = [ROW, profile.cluster]
+    merged = merged[front + [c for c in merged.columns if c not in front]].reset_index(drop=True)
+    report = {"dataset": profile.name, "n_students_raw": int(n_raw), "n": int(len(merged)),
+              "clusters": int(merged[profile.cluster].nunique()), **dropped,
+              "clusters_without_students": empty}
+    return Merged(merged, report)
+
+
+def write_merged(merged: Merged, path: Path) -> None:
+    """Parquet with the merge report in the file's metadata (key 'hlm')."""
+    table = pa.Table.from_pandas(merged.frame, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[META_KEY] = json.dumps(merged.report).encode()
+    with atomic_path(path) as tmp:
+        pq.write_table(table.replace_schema_metadata(meta), tmp)
+
+
+def read_merged(path: Path) -> Merged:
+    table = pq.read_table(path)
+    report = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
+    return Merged(table.to_pandas(), report)
+
+
+def log_report(report: dict) -> None:
+    print(f"[merge] {report['dataset']}: {report['n']} rows in {report['clusters']} clusters", file=sys.stderr)
+    if report.get("rows_dropped"):
+        by = ", ".join(f"{k}: {v}" for k, v in report["missing_by_column"].items() if v)
+        print(f"[merge] dropped {report['rows_dropped']} rows with missing values ({by}) "
+              "by the profile's `missing: drop` policy", file=sys.stderr)
+    if report.get("clusters_without_students"):
+        print(f"[merge] {len(report['clusters_without_students'])} clusters in the cluster file have no "
+              f"students: {_show(report['clusters_without_students'])}", file=sys.stderr)
+
+
+def run(argv: list[str]) -> int:
+    """`python -m hlm merge --dataset D --out data/processed/D/merged.parquet`"""
+    parser = argparse.ArgumentParser(prog="python -m hlm merge")
+    add_profile_args(parser)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    _, profile = profile_from_args(args)
+    merged = merge(profile)
+    log_report(merged.report)
+    write_merged(merged, args.out)
+    return 0

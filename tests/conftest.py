@@ -1,0 +1,46 @@
+"""Shared fixtures: the notes' 40-school sample built by the package itself."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hlm.config import get_profile, load_config
+from hlm.data import merge
+from hlm.levels import derive
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "tests" / "reference"
+
+
+@pytest.fixture(scope="session")
+def notes_values() -> dict:
+    """Numbers printed by the course notes (tests/reference/notes_values.yaml)."""
+    return yaml.safe_load((REFERENCE / "notes_values.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def config() -> dict:
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def hsb40(config):
+    return get_profile(config, "hsb40")
+
+
+@pytest.fixture(scope="session")
+def hsb160(config):
+    return get_profile(config, "hsb160")
+
+
+@pytest.fixture(scope="session")
+def merged40(hsb40):
+    return merge(hsb40)
+
+
+@pytest.fixture(scope="session")
+def tables40(merged40, hsb40):
+    """(students, schools) for hsb40, as the derive step makes them."""
+    return derive(merged40.frame, hsb40)

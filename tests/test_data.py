@@ -1,0 +1,200 @@
+"""hlm.data: the merge reproduces the notes' sample; bad input fails clearly, writing nothing."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hlm.data import merge, read_merged, run
+from hlm.errors import DataError
+
+RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+
+
+# --- the notes' sample (values from tests/reference/notes_values.yaml) -----------------
+
+def test_sample_counts(merged40, notes_values, hsb40):
+    d = notes_values["data"]
+    frame = merged40.frame
+    assert len(frame) == d["n_students"] == 1977
+    assert frame[hsb40.cluster].nunique() == d["n_schools"]
+    by_school = frame.groupby(hsb40.cluster).size()
+    assert {int(k): int(v) for k, v in by_school.items()} == d["students_per_school"]
+    assert (by_school.min(), by_school.max()) == tuple(d["school_size_range"])
+
+
+def test_sector_and_sex_counts(merged40, notes_values):
+    d = notes_values["data"]
+    frame = merged40.frame
+    assert frame["Sector"].value_counts().to_dict() == d["students_by_sector"]
+    assert frame["Sex"].value_counts().to_dict() == d["students_by_sex"]
+    schools = frame.drop_duplicates("School")["Sector"].value_counts().to_dict()
+    assert schools == {"Catholic": d["n_catholic_schools"], "Public": d["n_public_schools"]}
+    for sector, counts in d["sex_by_sector"].items():
+        assert frame.loc[frame["Sector"] == sector, "Sex"].value_counts().to_dict() == counts
+
+
+def test_merge_keeps_row_numbers_and_reference_level(merged40):
+    frame = merged40.frame
+    raw = pd.read_csv(RAW / "hsb_students.csv", dtype={"School": str})
+    # the notes' column X is the student's 1-based row in the raw file
+    back = raw.iloc[frame["row"].to_numpy() - 1]
+    assert (back["MathAch"].to_numpy() == frame["MathAch"].to_numpy()).all()
+    assert (back["School"].to_numpy() == frame["School"].to_numpy()).all()
+    assert list(frame["Sector"].cat.categories) == ["Catholic", "Public"]
+    # MEANSES is in both files: it is checked to agree and kept once
+    assert "MEANSES" in frame and not any(c.endswith("__student") for c in frame)
+    assert merged40.report["rows_dropped"] == 0
+
+
+def test_other_samples(hsb160, config):
+    from hlm.config import get_profile
+    full = merge(hsb160).frame
+    assert (len(full), full["School"].nunique()) == (7185, 160)
+    rand = get_profile(config, "hsb-random")
+    a, b = merge(rand).frame, merge(rand).frame
+    assert a["School"].nunique() == 40 and a.equals(b)
+    other = dataclasses.replace(rand, sample={"random": 40, "seed": 2})
+    assert set(merge(other).frame["School"]) != set(a["School"])
+
+
+def test_run_writes_parquet_with_report(tmp_path):
+    out = tmp_path / "merged.parquet"
+    assert run(["--dataset", "hsb40", "--out", str(out)]) == 0
+    back = read_merged(out)
+    assert len(back.frame) == 1977 and back.report["clusters"] == 40
+
+
+# --- bad input: DataError naming what is wrong; no output left ---------------------------
+
+def _write(tmp_path: Path, students: pd.DataFrame, schools: pd.DataFrame):
+    s, c = tmp_path / "students.csv", tmp_path / "schools.csv"
+    students.to_csv(s, index=False)
+    schools.to_csv(c, index=False)
+    return s, c
+
+
+@pytest.fixture()
+def raw_frames():
+    students = pd.read_csv(RAW / "hsb_students.csv", dtype={"School": str})
+    schools = pd.read_csv(RAW / "hsb_schools.csv", dtype={"School": str})
+    keep = ["1317", "1906", "2626", "2639"]
+    return students[students.School.isin(keep)].copy(), schools[schools.School.isin(keep)].copy()
+
+
+def _profile(hsb40, s, c, **changes):
+    return dataclasses.replace(hsb40, students=s, schools=c, sample="all", **changes)
+
+
+def _expect(profile, tmp_path, *words):
+    out = tmp_path / "out" / "merged.parquet"
+    with pytest.raises(DataError) as info:
+        merge(profile)
+    message = str(info.value)
+    for word in words:
+        assert word in message, message
+    assert not out.exists() and not (tmp_path / "out").exists()
+    return message
+
+
+def test_missing_file(hsb40, tmp_path):
+    prof = _profile(hsb40, tmp_path / "nope.csv", RAW / "hsb_schools.csv")
+    _expect(prof, tmp_path, "nope.csv", "does not exist")
+
+
+def test_misspelled_column_suggests_closest(hsb40, raw_frames, tmp_path):
+    s, c = _write(tmp_path, *raw_frames)
+    roles = dict(hsb40.roles)
+    roles["y"] = dataclasses.replace(roles["y"], column="MathAc")
+    _expect(_profile(hsb40, s, c, roles=roles), tmp_path, "MathAc", "Did you mean 'MathAch'", "Columns present")
+
+
+def test_non_numeric_y(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    students["MathAch"] = students["MathAch"].astype(object)
+    students.iloc[3, students.columns.get_loc("MathAch")] = "twelve"
+    s, c = _write(tmp_path, students, schools)
+    _expect(_profile(hsb40, s, c), tmp_path, "MathAch", "numeric", "twelve", "lines 5")
+
+
+def test_missing_cluster_id(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    students.iloc[0, students.columns.get_loc("School")] = None
+    s, c = _write(tmp_path, students, schools)
+    _expect(_profile(hsb40, s, c), tmp_path, "cluster id 'School' is missing", "lines 2")
+
+
+def test_duplicate_school_ids(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    s, c = _write(tmp_path, students, pd.concat([schools, schools.iloc[[1]]]))
+    _expect(_profile(hsb40, s, c), tmp_path, "duplicate cluster ids", "1906")
+
+
+def test_students_without_school(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    s, c = _write(tmp_path, students, schools[schools.School != "2639"])
+    _expect(_profile(hsb40, s, c), tmp_path, "absent from", "2639")
+
+
+def test_schools_without_students_are_reported(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    s, c = _write(tmp_path, students[students.School != "2639"], schools)
+    report = merge(_profile(hsb40, s, c)).report
+    assert report["clusters_without_students"] == ["2639"]
+
+
+def test_level2_variable_varies_within_cluster(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    students.iloc[0, students.columns.get_loc("MEANSES")] = 9.9
+    s, c = _write(tmp_path, students, schools)
+    _expect(_profile(hsb40, s, c), tmp_path, "MEANSES", "varies within clusters", "1317")
+
+
+def test_w_not_binary(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    schools.loc[schools.School == "2626", "Sector"] = "Private"
+    s, c = _write(tmp_path, students, schools)
+    _expect(_profile(hsb40, s, c), tmp_path, "Sector", "binary", "3 levels")
+
+
+def test_w_lacks_reference(hsb40, raw_frames, tmp_path):
+    s, c = _write(tmp_path, *raw_frames)
+    roles = dict(hsb40.roles)
+    roles["w"] = dataclasses.replace(roles["w"], reference="Catolic")
+    _expect(_profile(hsb40, s, c, roles=roles), tmp_path, "reference level 'Catolic'", "Catholic, Public")
+
+
+def test_sample_names_unknown_clusters(hsb40, tmp_path):
+    prof = dataclasses.replace(hsb40, sample={"clusters": [1317, 99999]})
+    _expect(prof, tmp_path, "not in the data", "99999")
+
+
+def test_empty_sample(hsb40, tmp_path):
+    prof = dataclasses.replace(hsb40, sample={"clusters": []})
+    _expect(prof, tmp_path, "empty")
+
+
+def test_missing_values_dropped_by_policy(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    students.iloc[[0, 5], students.columns.get_loc("SES")] = None
+    students.iloc[[7], students.columns.get_loc("MathAch")] = None
+    s, c = _write(tmp_path, students, schools)
+    merged = merge(_profile(hsb40, s, c))
+    assert len(merged.frame) == len(students) - 3
+    assert merged.report["rows_dropped"] == 3
+    assert merged.report["missing_by_column"] == {"MathAch": 1, "SES": 2}
+    _expect(_profile(hsb40, s, c, missing="error"), tmp_path, "3 rows", "missing", "missing: drop")
+
+
+def test_cli_failure_leaves_no_file(tmp_path, capsys):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("dataset: bad\ndatasets:\n  bad:\n    students: nowhere.csv\n    schools: data/raw/hsb_schools.csv\n"
+                   "    cluster: School\n    sample: all\n    roles:\n      y: {column: MathAch}\n"
+                   "      x: {column: SES}\n      w: {column: Sector, reference: Catholic}\n")
+    out = tmp_path / "merged.parquet"
+    from hlm.cli import main
+    assert main(["merge", "--dataset", "bad", "--configfile", str(cfg), "--out", str(out)]) == 1
+    assert "nowhere.csv" in capsys.readouterr().err
+    assert not out.exists()
