@@ -36,7 +36,12 @@ def formula(text: str | None, profile: Profile) -> str | None:
         return None
     columns = {"y": profile.y, "x": profile.x, "w": profile.w, "cluster": profile.cluster,
                "cvar_x": profile.cvar_x, "dvar_x": profile.dvar_x}
-    return _TOKEN.sub(lambda m: columns[m.group(1)], text)
+    return _TOKEN.sub(lambda m: _quote(columns[m.group(1)]), text)
+
+
+def _quote(column: str) -> str:
+    """Backquote a column name that is not a plain identifier (formulaic syntax)."""
+    return column if column.isidentifier() else f"`{column}`"
 
 
 def model_names(cfg: dict) -> list[str]:

@@ -1,0 +1,124 @@
+"""What a chapter sees: the dataset profile, its artifacts, and number formatting.
+
+Chapters never fit models or draw figures; they read the artifacts the DAG made.
+Each chapter declares what it reads in its front matter::
+
+    ---
+    hlm:
+      fits: [oneway, ancova]
+      figures: [quantile_plot]
+      tables: [students.parquet, schools.csv]
+    ---
+
+The Snakemake `chapter` rule turns that list into the job's inputs, and this
+module refuses to read anything undeclared, so the DAG's dependencies stay
+complete: change a fit and exactly the chapters that read it re-execute.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from hlm.artifacts import Artifacts
+from hlm.config import ROOT, Profile, configfiles_from_env, get_profile, load_config
+from hlm.errors import HlmError
+
+
+class UndeclaredArtifact(HlmError):
+    """A chapter read an artifact that its front matter does not list."""
+
+
+def front_matter(path: Path) -> dict:
+    """The YAML front matter of a .qmd file ({} when there is none)."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return {}
+    end = text.find("\n---", 3)
+    return (yaml.safe_load(text[3:end]) or {}) if end > 0 else {}
+
+
+def declared_inputs(path: Path) -> dict[str, list[str]]:
+    """The `hlm:` block of a chapter's front matter: fits, figures, tables."""
+    block = front_matter(path).get("hlm") or {}
+    return {key: list(block.get(key) or []) for key in ("fits", "figures", "tables")}
+
+
+@dataclass
+class BookData:
+    """The artifacts of one dataset, as one chapter may read them."""
+
+    profile: Profile
+    config: dict
+    root: Path = ROOT
+    declared: dict | None = None  # None: no check (e.g. under a plain `quarto render`)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls) -> "BookData":
+        """Set up from the executor's environment (HLM_DATASET, HLM_CONFIGFILES, HLM_CHAPTER)."""
+        root = Path(os.environ.get("HLM_ROOT", ROOT))
+        cfg = load_config(configfiles_from_env())
+        profile = get_profile(cfg, os.environ.get("HLM_DATASET") or cfg["dataset"])
+        chapter = os.environ.get("HLM_CHAPTER")
+        declared = declared_inputs(root / chapter) if chapter else None
+        return cls(profile=profile, config=cfg, root=root, declared=declared)
+
+    @cached_property
+    def artifacts(self) -> Artifacts:
+        return Artifacts(self.profile.name, self.root)
+
+    def _check(self, kind: str, name: str) -> None:
+        if self.declared is not None and name not in self.declared[kind]:
+            raise UndeclaredArtifact(
+                f"this chapter reads {kind[:-1]} '{name}' but its front matter does not list it; "
+                f"add it under `hlm: {kind}:` so the DAG knows the dependency")
+
+    def fit(self, model: str) -> dict:
+        self._check("fits", model)
+        if model not in self._cache:
+            self._cache[model] = self.artifacts.fit(model)
+        return self._cache[model]
+
+    def students(self) -> pd.DataFrame:
+        self._check("tables", "students.parquet")
+        if "students" not in self._cache:
+            self._cache["students"] = self.artifacts.students()
+        return self._cache["students"]
+
+    def schools(self) -> pd.DataFrame:
+        self._check("tables", "schools.csv")
+        if "schools" not in self._cache:
+            self._cache["schools"] = self.artifacts.schools(self.profile)
+        return self._cache["schools"]
+
+    def figure(self, name: str) -> str:
+        """Markdown for a prebuilt figure, with its caption and a `fig-` label."""
+        from hlm.figures import FIGURES, figure_names
+        self._check("figures", name)
+        label = "fig-" + name.replace("_", "-")
+        if name not in figure_names(self.profile):
+            missing = ", ".join(FIGURES[name].needs)
+            return (f"*(Figure {name} is not drawn for this dataset: its profile has no "
+                    f"{missing} role.)*")
+        path = self.artifacts.figure_path(name)
+        caption = FIGURES[name].caption(self.profile)
+        return f"![{caption}]({path}){{#{label}}}"
+
+
+def num(value, digits: int = 2) -> str:
+    """A number with `digits` decimals (minus sign as a proper minus in prose)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "NA"
+    text = f"{value:,.{digits}f}"
+    return text.replace("-", "\u2212") if text.startswith("-") else text
+
+
+def pval(p: float) -> str:
+    """A p-value as R prints it in prose: '< 0.0001' below that."""
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
