@@ -6,6 +6,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/figures.smk"
+include: "rules/reproduce.smk"
 include: "rules/book.smk"
 
 

@@ -17,6 +17,7 @@ COMMANDS = {
     "fit": "hlm.models:run_fit",
     "compare": "hlm.models:run_compare",
     "figure": "hlm.figures:run",
+    "reproduce": "hlm.reproduce:run",
     "chapter": "hlm.book.execute:run",
     "book": "hlm.book.render:run",
 }
