@@ -1,7 +1,11 @@
 # Validation of the profile before any job runs, and helpers shared by the rules.
+import os
 import shlex
 import sys
 from pathlib import Path
+
+# Every step resolves relative paths against the project root: this workflow's directory.
+os.environ["HLM_ROOT"] = str(Path(workflow.basedir).resolve())
 
 from snakemake.exceptions import WorkflowError
 

@@ -12,6 +12,8 @@ rule merge:
     output:
         "data/processed/{dataset}/merged.parquet",
     params:
+        # the profile's sample and roles: changing the seed reruns the merge and what follows
+        profile=lambda wc: repr(config["datasets"][wc.dataset]),
         cmd=lambda wc, output: hlm_cmd(f"merge --dataset {wc.dataset} --out {output[0]}"),
     shell:
         "{params.cmd}"

@@ -97,6 +97,12 @@ class BookData:
             self._cache["schools"] = self.artifacts.schools(self.profile)
         return self._cache["schools"]
 
+    def merge_report(self) -> dict:
+        """What the merge dropped or noticed (stored in merged.parquet's metadata)."""
+        from hlm.data import read_merge_report
+        self._check("tables", "merged.parquet")
+        return read_merge_report(self.artifacts.table("merged.parquet"))
+
     def figure(self, name: str) -> str:
         """Markdown for a prebuilt figure, with its caption and a `fig-` label."""
         from hlm.figures import FIGURES, figure_names

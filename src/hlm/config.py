@@ -18,7 +18,9 @@ import yaml
 
 from hlm.errors import DataError
 
-ROOT = Path(__file__).resolve().parents[2]
+# The project root: where config/, data/ and the outputs live. Snakemake sets
+# HLM_ROOT to its working directory so that every step agrees on it.
+ROOT = Path(os.environ.get("HLM_ROOT") or Path(__file__).resolve().parents[2]).resolve()
 DEFAULT_CONFIG = ROOT / "config" / "config.yaml"
 SCHEMA = ROOT / "config" / "schema.json"
 

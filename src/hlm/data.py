@@ -271,6 +271,11 @@ def read_merged(path: Path) -> Merged:
     return Merged(table.to_pandas(), report)
 
 
+def read_merge_report(path: Path) -> dict:
+    """The merge report alone, from the parquet schema (no data read)."""
+    return json.loads((pq.read_schema(path).metadata or {}).get(META_KEY, b"{}"))
+
+
 def log_report(report: dict) -> None:
     print(f"[merge] {report['dataset']}: {report['n']} rows in {report['clusters']} clusters", file=sys.stderr)
     if report.get("rows_dropped"):

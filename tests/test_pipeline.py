@@ -1,0 +1,111 @@
+"""The whole DAG, book included, on a dataset that is not HSB (patients in clinics).
+
+The project is copied to a temporary folder and Snakemake runs there with the
+fixture's profile, as a user would with `make book CONFIG=clinics.yaml`.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.fixtures.clinics import MISSING_AGE, MISSING_SBP, make_clinics
+
+ROOT = Path(__file__).resolve().parents[1]
+COPY = ["Snakefile", "rules", "config", "report", "_quarto.yml", "tests/reference"]
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1500)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-6000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    work = tmp_path_factory.mktemp("project")
+    for item in COPY:
+        src = ROOT / item
+        dst = work / item
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dst)
+    fixture = make_clinics(work / "mydata")
+    return work, fixture
+
+
+@pytest.fixture(scope="module")
+def built(project):
+    work, fixture = project
+    snakemake(work, "--configfile", str(fixture["config"]))
+    return work, fixture
+
+
+def test_book_builds_for_own_data(built):
+    work, _ = built
+    book = work / "_book" / "clinics"
+    assert (book / "index.html").exists()
+    pdfs = list(book.glob("*.pdf"))
+    assert pdfs and pdfs[0].stat().st_size > 10_000
+    html = "".join(p.read_text(encoding="utf-8") for p in book.glob("*.html"))
+    # the text speaks of the user's roles, not of HSB
+    assert "systolic blood pressure" in html and "clinic" in html
+    assert "MathAch" not in html and "SectorPublic" not in html
+    assert "no sex role" in html or "no <code>sex</code> role" in html
+
+
+def test_missing_rows_counted(built):
+    work, fixture = built
+    from hlm.data import read_merge_report
+    report = read_merge_report(work / "data" / "processed" / "clinics" / "merged.parquet")
+    assert report["rows_dropped"] == len(MISSING_SBP) + len(MISSING_AGE)
+    assert report["missing_by_column"] == {"sbp": len(MISSING_SBP), "age_std": len(MISSING_AGE)}
+
+
+def test_fits_agree_with_direct_engine_fits(built):
+    work, _ = built
+    from hlm.lmm import fit
+    students = pd.read_parquet(work / "data" / "processed" / "clinics" / "students.parquet")
+    for model, fixed, random in [("ints_slopes", "sbp ~ age_std * urban", "~ 1 + age_std | clinic_id"),
+                                 ("oneway", "sbp ~ 1", "~ 1 | clinic_id")]:
+        stored = json.loads((work / "data" / "fits" / "clinics" / f"{model}.json").read_text())
+        direct = fit(students, fixed=fixed, random=random).to_dict()
+        assert stored["fixed"] == fixed and stored["random"] == random
+        assert set(stored["fixef"]) == set(direct["fixef"])
+        assert "urbanyes" in stored["fixef"] or model == "oneway"
+        for name, value in direct["fixef"].items():
+            assert stored["fixef"][name] == pytest.approx(value, rel=1e-8)
+        assert stored["logLik"] == pytest.approx(direct["logLik"], rel=1e-10)
+        assert stored["n"] == len(students)
+
+
+def _jobs(dry_run_output: str) -> set[str]:
+    """Rule names (with their wildcards' output) that a dry run would execute."""
+    return set(re.findall(r"^\s*(?:local)?rule (\w+):", dry_run_output, flags=re.M))
+
+
+def test_noop_and_seed_change(built):
+    work, fixture = built
+    cfg = fixture["config"]
+    noop = snakemake(work, "--configfile", str(cfg), "-n")
+    assert "Nothing to be done" in noop.stdout + noop.stderr
+    text = cfg.read_text().replace("sample: all", "sample: {random: 20, seed: 7}")
+    cfg.write_text(text)
+    dry = snakemake(work, "--configfile", str(cfg), "-n", "-p")
+    out = dry.stdout + dry.stderr
+    jobs = _jobs(out)
+    assert {"merge", "derive", "fit", "figure", "chapter", "book"} <= jobs
+    # figures of the simulated example do not depend on the sample
+    assert not re.search(r"figures/clinics/sim_\w+\.svg", out.split("Job stats")[0] if "Job stats" in out else out)
