@@ -16,7 +16,8 @@ def test_role_substitution(config, hsb40):
     ctx = model_spec(config, "ctx_w", hsb40)
     assert ctx.fixed == "MathAch ~ 1 + (cvar_SES + dvar_SES) * Sector"
     assert ctx.random == "~ 1 + dvar_SES | School"
-    assert formula("mean_y ~ mean_x", hsb40) == "mean_y ~ mean_x"  # only whole role names
+    assert formula("mean_y ~ mean_x", hsb40) == "mean_MathAch ~ mean_SES"
+    assert formula("ymax ~ x_1", hsb40) == "ymax ~ x_1"  # only whole role names
 
 
 def test_other_columns_and_quoting(hsb40):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hlm.config import Profile
 from hlm.errors import DataError
 
-_TOKEN = re.compile(r"\b(cvar_x|dvar_x|cluster|y|x|w)\b")
+_TOKEN = re.compile(r"\b(cvar_x|dvar_x|mean_y|mean_x|cluster|y|x|w)\b")
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ def formula(text: str | None, profile: Profile) -> str | None:
     if text is None:
         return None
     columns = {"y": profile.y, "x": profile.x, "w": profile.w, "cluster": profile.cluster,
-               "cvar_x": profile.cvar_x, "dvar_x": profile.dvar_x}
+               "cvar_x": profile.cvar_x, "dvar_x": profile.dvar_x,
+               "mean_y": f"mean_{profile.y}", "mean_x": f"mean_{profile.x}"}
     return _TOKEN.sub(lambda m: _quote(columns[m.group(1)]), text)
 
 
