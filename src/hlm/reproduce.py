@@ -193,10 +193,17 @@ def computed_values(art: Artifacts, p: Profile) -> dict:
 
 
 SKIP = {"sample_schools", "simulation"}
-ALTERNATIVES = {  # known discrepancies (notes_values.yaml header): current nlme prints these
-    "oneway_random_effects.intervals.sd_intercept[0]": "2.214172",
-    "oneway_random_effects.intervals.sd_intercept[2]": "3.633174",
-}
+# Known discrepancy (notes_values.yaml header): the notes print 2.214072 .. 3.633338 for the
+# interval of sd((Intercept)), current nlme 2.214172 .. 3.633174; either is accepted to
+# 3 significant digits.
+THREE_SIGNIFICANT = {"oneway_random_effects.intervals.sd_intercept[0]",
+                     "oneway_random_effects.intervals.sd_intercept[2]"}
+
+
+def _significant(section: str, item: str, printed: str, computed) -> Check:
+    scale = 10.0 ** (math.floor(math.log10(abs(float(printed)))) - 2)
+    ok = computed is not None and abs(float(computed) - float(printed)) <= 0.5 * scale * (1 + 1e-9)
+    return Check(section, item, printed, computed, ok, f"±{0.5 * scale:g} (3 significant digits)")
 
 
 def notes_checks(printed: dict, computed: dict) -> list[Check]:
@@ -208,11 +215,10 @@ def notes_checks(printed: dict, computed: dict) -> list[Check]:
         for item, value, comp in _flat("", block, computed[section]):
             if item.endswith("digits"):
                 continue
-            check = _check(section, item, value, comp)
-            alt = ALTERNATIVES.get(f"{section}.{item}")
-            if not check.ok and alt is not None:
-                check = _check(section, item + " (nlme 3.1-162)", alt, comp)
-            checks.append(check)
+            if f"{section}.{item}" in THREE_SIGNIFICANT:
+                checks.append(_significant(section, item, value, comp))
+            else:
+                checks.append(_check(section, item, value, comp))
     return checks
 
 
