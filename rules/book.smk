@@ -1,0 +1,72 @@
+# The book: each chapter of _quarto.yml is executed by its own job, then the book is
+# rendered (Quarto if on PATH, else hlm's built-in pandoc + typst renderer).
+#
+# Expects from rules/common.smk (included before this file):
+#   PY          the python executable (sys.executable)
+#   hlm_cmd     hlm_cmd("cmd args") -> "{PY} -m hlm cmd args" + the user's --configfile args
+#   DATASET     config["dataset"]
+# Defines book_outputs(dataset) (the rendered book's files) and BOOK_TARGETS
+# (= book_outputs(DATASET)), for the default rule.
+import re as _re
+from pathlib import Path as _Path
+
+from hlm.book.project import chapter_artifacts as _book_chapter_artifacts
+from hlm.book.project import load as _book_load
+
+BOOK_YML = "_quarto.yml"
+if _Path(BOOK_YML).is_file():
+    BOOK = _book_load(BOOK_YML)
+    # chapter name (file stem) -> .qmd path, e.g. "intro" -> "report/intro.qmd"
+    BOOK_CHAPTERS = {ch.name: ch.qmd.as_posix() for ch in BOOK.chapters}
+    BOOK_PDF = f"{BOOK.output_file}.pdf"
+    BOOK_TARGETS = [f"_book/{DATASET}/index.html", f"_book/{DATASET}/{BOOK_PDF}"]
+else:  # no book yet: the rest of the DAG still works
+    import sys as _sys
+
+    print(f"rules/book.smk: no {BOOK_YML}; the book targets are disabled", file=_sys.stderr)
+    BOOK = None
+    BOOK_CHAPTERS = {}
+    BOOK_PDF = "book.pdf"
+    BOOK_TARGETS = []
+
+
+def book_outputs(dataset):
+    """The rendered book of `dataset`: its home page and its PDF."""
+    if not BOOK_CHAPTERS:
+        return []
+    return [f"_book/{dataset}/index.html", f"_book/{dataset}/{BOOK_PDF}"]
+
+
+def _book_chapter_inputs(wildcards):
+    qmd = BOOK_CHAPTERS[wildcards.chapter]
+    return {
+        "qmd": qmd,
+        "common": (_Path(qmd).parent / "_common.py").as_posix(),
+        # the artifacts listed under `hlm:` in the chapter's front matter
+        "artifacts": _book_chapter_artifacts(qmd, wildcards.dataset),
+    }
+
+
+rule chapter:
+    input:
+        unpack(_book_chapter_inputs),
+    output:
+        "build/{dataset}/book/{chapter}.md",
+    wildcard_constraints:
+        dataset=r"[^/]+",
+        chapter="|".join(_re.escape(name) for name in BOOK_CHAPTERS) or "(?!)",
+    shell:
+        hlm_cmd("chapter --dataset {wildcards.dataset} --qmd {input.qmd} --out {output}")
+
+
+rule book:
+    input:
+        chapters=lambda wildcards: [f"build/{wildcards.dataset}/book/{name}.md" for name in BOOK_CHAPTERS],
+        project=BOOK_YML,
+    output:
+        html="_book/{dataset}/index.html",
+        pdf="_book/{dataset}/" + BOOK_PDF,
+    wildcard_constraints:
+        dataset=r"[^/]+",
+    shell:
+        hlm_cmd("book --dataset {wildcards.dataset}")

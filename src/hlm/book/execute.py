@@ -1,0 +1,494 @@
+"""Execute one `.qmd` chapter in a Jupyter kernel and write Quarto markdown.
+
+`python -m hlm chapter --dataset D --qmd report/x.qmd --out build/D/book/x.md`
+
+The kernel (this venv's ipykernel) runs with cwd = the chapter's directory and the
+environment HLM_DATASET, HLM_ROOT, HLM_CONFIGFILES, HLM_CHAPTER, MPLBACKEND=agg.
+Cells run in document order; each inline `` `{python} expr` `` runs after the cells
+before it. The output `.md` has the cells replaced by their (echoed) code and outputs:
+figures as files under `x_files/` referenced as `![cap](x_files/..){#fig-label}`,
+DataFrames as pipe tables captioned `: cap {#tbl-label}`, text as code blocks,
+`output: asis` text verbatim. Local images referenced by the prose or by asis
+output are copied into `x_files/` and relinked. A failing cell fails the chapter
+(BookError naming chapter, line and traceback) and leaves no output file.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from hlm.book import BookError
+from hlm.book.kernel import INLINE_MIME
+from hlm.book.qmd import Cell, Prose, parse
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+IMAGE_LINK = re.compile(
+    r"(!\[(?:[^\[\]]|\[[^\[\]]*\])*\]\()(<[^>]+>|[^)\s]+)((?:\s+\"[^\"]*\")?\))"
+)
+KERNEL_NAME = "hlm-python"
+SETUP_CODE = "import hlm.book.kernel as __hlm_kernel\n__hlm_kernel.install()"
+WARN_OFF = (
+    "import warnings as __hlm_warnings\n"
+    "__hlm_wctx = __hlm_warnings.catch_warnings()\n__hlm_wctx.__enter__()\n"
+    "__hlm_warnings.simplefilter('ignore')"
+)
+WARN_ON = "__hlm_wctx.__exit__(None, None, None)"
+
+
+def _fence(text: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def code_block(text: str, attrs: str) -> str:
+    text = text.rstrip("\n")
+    fence = _fence(text)
+    return f"{fence}{attrs}\n{text}\n{fence}"
+
+
+@dataclass
+class Context:
+    qmd: Path              # absolute
+    rel: str               # chapter path for messages (relative to root)
+    root: Path
+    out_md: Path           # final .md path
+    stage: Path            # staging dir for the assets (becomes <name>_files)
+    assets_name: str       # "<name>_files"
+    copied: dict = field(default_factory=dict)  # source path -> asset file name
+
+    def asset(self, filename: str) -> str:
+        return f"{self.assets_name}/{filename}"
+
+    def unique(self, filename: str) -> str:
+        stem, dot, ext = filename.rpartition(".")
+        if not dot:
+            stem, ext = filename, ""
+        cand, k = filename, 1
+        while (self.stage / cand).exists():
+            k += 1
+            cand = f"{stem}-{k}.{ext}" if ext else f"{stem}-{k}"
+        return cand
+
+
+def relink_images(text: str, line: int, ctx: Context) -> str:
+    """Copy local images referenced in markdown `text` into the chapter's assets."""
+
+    def sub(m: re.Match) -> str:
+        target = m.group(2)
+        bare = target[1:-1] if target.startswith("<") else target
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", bare) or bare.startswith("#"):
+            return m.group(0)  # URLs and data: are left to the renderer (which rejects them)
+        if bare.startswith(ctx.assets_name + "/"):
+            return m.group(0)
+        lineno = line + text.count("\n", 0, m.start())
+        path = Path(bare)
+        candidates = [path] if path.is_absolute() else [ctx.qmd.parent / path, ctx.root / path]
+        src = next((c for c in candidates if c.is_file()), None)
+        if src is None:
+            tried = ", ".join(str(c) for c in candidates)
+            raise BookError(f"{ctx.rel}:{lineno}: image {bare!r} not found (looked at {tried})")
+        src = src.resolve()
+        if src not in ctx.copied:
+            name = ctx.unique(src.name.replace(" ", "-"))
+            shutil.copyfile(src, ctx.stage / name)
+            ctx.copied[src] = name
+        return f"{m.group(1)}{ctx.asset(ctx.copied[src])}{m.group(3)}"
+
+    return IMAGE_LINK.sub(sub, text)
+
+
+def _kernel_manager(tmp: Path):
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    spec_dir = tmp / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "hlm (venv python)",
+        "language": "python",
+    }))
+    ksm = KernelSpecManager(kernel_dirs=[str(tmp / "kernels")])
+    return KernelManager(
+        kernel_name=KERNEL_NAME, kernel_spec_manager=ksm, transport="ipc", ip=str(tmp / "ipc")
+    )
+
+
+def _traceback(output) -> str:
+    tb = output.get("traceback") or []
+    return ANSI.sub("", "\n".join(tb)) if tb else f"{output.get('ename')}: {output.get('evalue')}"
+
+
+def _error_line(tb: str, first_code_line: int) -> int | None:
+    """The .qmd line of the failing statement, from IPython's `Cell In[n], line k`."""
+    m = None
+    for m in re.finditer(r"Cell In\[\d+\], line (\d+)", tb):
+        break
+    if m:
+        return first_code_line + int(m.group(1)) - 1
+    return None
+
+
+class Runner:
+    """Runs code in one kernel, cell by cell, collecting outputs."""
+
+    def __init__(self, ctx: Context, env: dict, timeout: int):
+        import nbformat
+
+        self.ctx = ctx
+        self.nb = nbformat.v4.new_notebook()
+        self.env = env
+        self.timeout = timeout
+        self.client = None
+        self.index = 0
+
+    def __enter__(self):
+        from nbclient import NotebookClient
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="hlm-kernel-")
+        km = _kernel_manager(Path(self._tmp.name))
+        self.client = NotebookClient(
+            self.nb, km=km, timeout=self.timeout, startup_timeout=120, allow_errors=False,
+            resources={"metadata": {"path": str(self.ctx.qmd.parent)}},
+        )
+        self._cm = self.client.setup_kernel(env=self.env)
+        try:
+            self._cm.__enter__()
+        except Exception as err:
+            self._tmp.cleanup()
+            raise BookError(
+                f"{self.ctx.rel}: could not start the Jupyter kernel ({sys.executable} -m"
+                f" ipykernel_launcher): {type(err).__name__}: {err}"
+            ) from None
+        try:
+            self.run(SETUP_CODE, where=None)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self._cm.__exit__(*exc)
+        finally:
+            try:
+                if self.client.kc is not None:
+                    self.client.kc.stop_channels()
+                self.client.km.shutdown_kernel(now=True)
+            except Exception:  # the kernel may already be gone
+                pass
+            self._tmp.cleanup()
+        return False
+
+    def run(self, code: str, where: tuple[int, int] | None, what: str = "cell", blame=None) -> list:
+        """Execute `code`; on error raise BookError naming the chapter and line.
+
+        `blame(outputs) -> (where, what)`, if given, names the failing part from the
+        outputs produced before the error (for batches of inline expressions).
+        """
+        import nbformat
+        from nbclient.exceptions import CellExecutionError
+
+        cell = nbformat.v4.new_code_cell(code)
+        self.nb.cells.append(cell)
+        try:
+            self.client.execute_cell(cell, self.index)
+        except CellExecutionError:
+            err = next((o for o in cell.outputs if o.get("output_type") == "error"), {})
+            tb = _traceback(err) if err else "(no traceback)"
+            if where is None:
+                raise BookError(f"{self.ctx.rel}: kernel setup failed:\n{tb}") from None
+            if blame is not None:
+                where, what = blame(cell.outputs)
+            fence_line, code_line = where
+            at = _error_line(tb, code_line) if what == "cell" else None
+            detail = f" (error at line {at})" if at and at != fence_line else ""
+            ename = f"{err.get('ename', 'Error')}: {err.get('evalue', '')}".strip()
+            raise BookError(
+                f"{self.ctx.rel}:{fence_line}: {what} raised {ename}{detail}\n{tb}"
+            ) from None
+        except Exception as exc:  # kernel died, timeout, ...
+            if isinstance(exc, BookError):
+                raise
+            line = where[0] if where else 0
+            raise BookError(f"{self.ctx.rel}:{line}: {what} could not run: {type(exc).__name__}: {exc}") from None
+        finally:
+            self.index += 1
+        return list(cell.outputs)
+
+
+def _cell_markdown(cell: Cell, outputs: list, opts: dict, ctx: Context) -> str:
+    """The markdown a cell becomes: echoed code, then its outputs."""
+    parts: list[str] = []
+    if opts.get("echo", True) and cell.code.strip():
+        parts.append(code_block(cell.code, "python"))
+    if opts.get("output", True) is False:
+        return "\n\n".join(parts)
+    asis = opts.get("output") == "asis"
+    label = str(opts.get("label") or "")
+    fig_cap = opts.get("fig-cap")
+    tbl_cap = opts.get("tbl-cap")
+    images = 0
+    tables = 0
+    stream_buf: dict[str, list[str]] = {}
+
+    def flush_streams():
+        for name in ("stdout", "stderr"):
+            text = "".join(stream_buf.pop(name, []))
+            if not text.strip():
+                continue
+            if asis and name == "stdout":
+                parts.append(relink_images(text.strip("\n"), cell.line, ctx))
+            else:
+                cls = "{.cell-output .cell-output-" + name + "}"
+                parts.append(code_block(text, cls))
+
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream":
+            stream_buf.setdefault(out.get("name", "stdout"), []).append(out.get("text", ""))
+            continue
+        flush_streams()
+        if kind not in ("display_data", "execute_result"):
+            continue
+        data = out.get("data", {})
+        if "image/svg+xml" in data or "image/png" in data:
+            images += 1
+            if images > 1 and label.startswith("fig-"):
+                raise BookError(
+                    f"{ctx.rel}:{cell.line}: cell {label!r} displays more than one figure;"
+                    " a labelled figure cell must display exactly one"
+                )
+            ext = "svg" if "image/svg+xml" in data else "png"
+            base = label if label.startswith("fig-") else f"cell-{cell.line}-{images}"
+            name = ctx.unique(f"{base}.{ext}")
+            if ext == "svg":
+                svg = data["image/svg+xml"]
+                (ctx.stage / name).write_text(svg if isinstance(svg, str) else "".join(svg), encoding="utf-8")
+            else:
+                png = data["image/png"]
+                (ctx.stage / name).write_bytes(base64.b64decode(png if isinstance(png, str) else "".join(png)))
+            cap = fig_cap or ""
+            attrs = ""
+            if label.startswith("fig-"):
+                attrs = "{#" + label
+                if opts.get("fig-alt"):
+                    attrs += ' fig-alt="' + str(opts["fig-alt"]).replace('"', "'") + '"'
+                attrs += "}"
+            parts.append(f"![{cap}]({ctx.asset(name)}){attrs}")
+        elif "text/markdown" in data:
+            md = data["text/markdown"]
+            md = md if isinstance(md, str) else "".join(md)
+            if md.lstrip().startswith("|"):
+                tables += 1
+            parts.append(relink_images(md.strip("\n"), cell.line, ctx))
+        elif "text/plain" in data:
+            text = data["text/plain"]
+            text = text if isinstance(text, str) else "".join(text)
+            if asis:
+                parts.append(relink_images(text.strip("\n"), cell.line, ctx))
+            else:
+                parts.append(code_block(text, "{.cell-output .cell-output-display}"))
+        else:
+            raise BookError(
+                f"{ctx.rel}:{cell.line}: cell displays {sorted(data)} only;"
+                " display DataFrames, matplotlib figures, markdown or text"
+            )
+    flush_streams()
+    if label.startswith("tbl-") and tbl_cap is not None:
+        if not parts or not parts[-1].lstrip().startswith("|"):
+            raise BookError(
+                f"{ctx.rel}:{cell.line}: table cell {label!r} must end by displaying a table"
+                " (a DataFrame or a markdown pipe table)"
+            )
+        parts[-1] = parts[-1].rstrip("\n") + f"\n\n: {tbl_cap} {{#{label}}}"
+    elif label.startswith("tbl-") and tables:
+        raise BookError(f"{ctx.rel}:{cell.line}: table cell {label!r} needs a `tbl-cap`")
+    if label.startswith("fig-") and not images and not any(p.startswith("![") for p in parts):
+        raise BookError(f"{ctx.rel}:{cell.line}: figure cell {label!r} displayed no figure")
+    return "\n\n".join(p for p in parts if p)
+
+
+def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> dict[int, list[str]]:
+    """Evaluate the inline expressions of `first` and of the prose after it, up to the
+    next cell, in one kernel round trip (they all run after the same cells).
+
+    Returns {id(prose): [str(value), ...]}.
+    """
+    k = pieces.index(first)
+    chunks: list[Prose] = []
+    while k < len(pieces) and isinstance(pieces[k], Prose):
+        chunks.append(pieces[k])
+        k += 1
+    batch = [(line, expr) for p in chunks for line, expr, _, _ in p.inlines]
+    for line, expr in batch:
+        try:
+            compile(f"({expr}\n)", "<inline>", "eval")
+        except SyntaxError as err:
+            raise BookError(f"{ctx.rel}:{line}: inline expression `{expr}` is not valid Python: {err.msg}") from None
+    code = "\n".join(f"__hlm_kernel.show_inline(({expr}\n))" for _, expr in batch)
+
+    def values(outputs) -> list[str]:
+        return [o["data"][INLINE_MIME] for o in outputs
+                if o.get("output_type") == "display_data" and INLINE_MIME in o.get("data", {})]
+
+    def blame(outputs):
+        line, expr = batch[min(len(values(outputs)), len(batch) - 1)]
+        return (line, line), f"inline expression `{expr}`"
+
+    line0, expr0 = batch[0]
+    vals = values(runner.run(code, (line0, line0), f"inline expression `{expr0}`", blame))
+    if len(vals) != len(batch):  # pragma: no cover - each expression displays one value
+        raise BookError(f"{ctx.rel}:{line0}: inline expressions returned {len(vals)} values for {len(batch)}")
+    out: dict[int, list[str]] = {}
+    i = 0
+    for p in chunks:
+        out[id(p)] = vals[i:i + len(p.inlines)]
+        i += len(p.inlines)
+    return out
+
+
+def _write_front_matter(meta: dict, rel: str) -> str:
+    meta = {k: v for k, v in meta.items() if k not in ("hlm", "execute")}
+    meta["hlm-source"] = rel
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n"
+
+
+def kernel_env(dataset: str, root: Path, configfiles: list[Path], chapter_rel: str) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "HLM_DATASET": dataset,
+        "HLM_ROOT": str(root),
+        "HLM_CONFIGFILES": os.pathsep.join(str(c) for c in configfiles),
+        "HLM_CHAPTER": chapter_rel,
+        "MPLBACKEND": "agg",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    })
+    # the kernel must import this very package (src layout, editable or not)
+    pkg_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [pkg_root, env.get("PYTHONPATH", "")] if p)
+    return env
+
+
+def execute_chapter(
+    qmd: str | Path,
+    out: str | Path,
+    dataset: str,
+    root: str | Path | None = None,
+    configfiles: list | None = None,
+    timeout: int | None = None,
+) -> Path:
+    """Execute chapter `qmd` and write the executed markdown to `out` (+ `<stem>_files/`)."""
+    root = Path(root or os.getcwd()).resolve()
+    qmd = Path(qmd)
+    qmd_abs = (qmd if qmd.is_absolute() else root / qmd).resolve()
+    out = Path(out)
+    out_abs = (out if out.is_absolute() else root / out).resolve()
+    try:
+        rel = qmd_abs.relative_to(root).as_posix()
+    except ValueError:
+        rel = str(qmd_abs)
+    configs = [(Path(c) if Path(c).is_absolute() else root / c).resolve() for c in (configfiles or [])]
+    for c in configs:
+        if not c.is_file():
+            raise BookError(f"config file {c} not found")
+    if out_abs.exists():
+        out_abs.unlink()  # a failed run must not leave a stale chapter behind
+    try:
+        text = qmd_abs.read_text(encoding="utf-8")
+    except OSError as err:
+        raise BookError(f"{rel}: cannot read chapter: {err}") from None
+    chapter = parse(text, rel)
+    out_abs.parent.mkdir(parents=True, exist_ok=True)
+    assets_name = f"{out_abs.stem}_files"
+    stage = Path(tempfile.mkdtemp(prefix=f".{out_abs.stem}.", dir=out_abs.parent))
+    stage.chmod(0o755)
+    ctx = Context(qmd_abs, rel, root, out_abs, stage, assets_name)
+    timeout = timeout or int(os.environ.get("HLM_CELL_TIMEOUT", "600"))
+    try:
+        defaults = {"echo": True, "eval": True, "include": True, "output": True, "warning": True}
+        defaults.update(chapter.defaults)
+        needs_kernel = any(
+            (isinstance(p, Cell) and {**defaults, **p.options}.get("eval", True))
+            or (isinstance(p, Prose) and p.inlines)
+            for p in chapter.pieces
+        )
+        env = kernel_env(dataset, root, configs, rel)
+        chunks: list[str] = []
+        inline_values: dict[int, list[str]] = {}
+        runner = Runner(ctx, env, timeout) if needs_kernel else None
+        if runner:
+            runner.__enter__()
+        try:
+            for piece in chapter.pieces:
+                if isinstance(piece, Prose):
+                    text = piece.text
+                    if piece.inlines:
+                        if id(piece) not in inline_values:
+                            inline_values.update(_run_inlines(runner, ctx, chapter.pieces, piece))
+                        values = inline_values[id(piece)]
+                        pieces_out, last = [], 0
+                        for (line, expr, start, end), value in zip(piece.inlines, values):
+                            pieces_out += [text[last:start], value]
+                            last = end
+                        pieces_out.append(text[last:])
+                        text = "".join(pieces_out)
+                    chunks.append(relink_images(text, piece.line, ctx))
+                    continue
+                opts = {**defaults, **piece.options}
+                outputs: list = []
+                if opts.get("eval", True) and piece.code.strip():
+                    if not opts.get("warning", True):
+                        runner.run(WARN_OFF, (piece.line, piece.line))
+                    outputs = runner.run(piece.code, (piece.line, piece.code_line))
+                    if not opts.get("warning", True):
+                        runner.run(WARN_ON, (piece.line, piece.line))
+                if not opts.get("include", True):
+                    chunks.append("")
+                    continue
+                md = _cell_markdown(piece, outputs, opts, ctx)
+                chunks.append("\n" + md + "\n" if md else "")
+        finally:
+            if runner:
+                runner.__exit__(None, None, None)
+        body = "\n".join(chunks)
+        body = re.sub(r"\n{3,}", "\n\n", body).strip("\n") + "\n"
+        result = _write_front_matter(chapter.meta, rel) + body
+        # publish: assets first, then the .md (atomically)
+        assets = out_abs.parent / assets_name
+        if assets.exists():
+            shutil.rmtree(assets)
+        if any(stage.iterdir()):
+            stage.rename(assets)
+        tmp_md = out_abs.with_name(f".{out_abs.name}.tmp")
+        tmp_md.write_text(result, encoding="utf-8")
+        os.replace(tmp_md, out_abs)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+    return out_abs
+
+
+def run(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m hlm chapter", description=__doc__.split("\n")[0])
+    ap.add_argument("--dataset", required=True)
+    ap.add_argument("--qmd", required=True, help="chapter source, e.g. report/intro.qmd")
+    ap.add_argument("--out", required=True, help="executed markdown, e.g. build/D/book/intro.md")
+    ap.add_argument("--configfile", nargs="+", action="extend", default=[])
+    ap.add_argument("--root", default=None, help="project root (default: the current directory)")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    path = execute_chapter(args.qmd, args.out, args.dataset, args.root, args.configfile)
+    print(f"executed {args.qmd} -> {args.out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return 0 if path else 1

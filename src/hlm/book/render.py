@@ -1,0 +1,461 @@
+"""Render the executed chapters to the book: HTML pages and a PDF.
+
+`python -m hlm book --dataset D [--configfile F ...]`
+
+Reads `_quarto.yml` and `build/D/book/<chapter>.md` (written by `hlm chapter`) and
+writes `_book/D/index.html`, one `<chapter>.html` per chapter, and
+`_book/D/<output-file>.pdf`.
+
+- If `quarto` is on PATH: write the build book project `build/D/book/_quarto.yml`
+  (the same book, pointing at the executed `.md` files) and run `quarto render` on it
+  (HTML and typst -> PDF, the formats of the top-level `_quarto.yml`).
+- Otherwise the built-in renderer: pandoc (pypandoc's binary) parses each chapter to
+  its JSON AST, `hlm.book.crossref` numbers the whole book and resolves references,
+  pandoc writes one HTML page per chapter (MathML, highlighted code) and one typst
+  document for the book, which the `typst` wheel compiles to the PDF.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from hlm.book import BookError
+from hlm.book.crossref import ChapterDoc, number_book, resolve, walk
+from hlm.book.html import page
+from hlm.book.project import Project, load, split_front_matter
+
+PANDOC_FORMAT = "markdown"
+
+
+# --------------------------------------------------------------------------- helpers
+
+def pandoc_path() -> str:
+    exe = os.environ.get("HLM_PANDOC")
+    if exe:
+        return exe
+    try:
+        import pypandoc
+
+        return pypandoc.get_pandoc_path()
+    except Exception:  # pragma: no cover - pypandoc-binary is a dependency
+        found = shutil.which("pandoc")
+        if not found:
+            raise BookError("pandoc not found: install pypandoc-binary (a dependency of hlm)") from None
+        return found
+
+
+def pandoc(args: list[str], text: str, where: str, locate=None, line_of=None) -> str:
+    """Run pandoc; warnings are errors (nothing may be dropped silently).
+
+    `locate(needle)` maps a snippet to `file:line`; `line_of(n)` maps a line of the
+    input to `file:line` (for pandoc's "at line n" reader warnings).
+    """
+    proc = subprocess.run(
+        [pandoc_path(), *args, "--fail-if-warnings"],
+        input=text.encode("utf-8"), capture_output=True,
+    )
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip()
+        err = err.replace("Failing because there were warnings.", "").strip()
+        place = where
+        m = re.search(r"Could not convert TeX math(.+?), rendering as TeX", err, re.S)
+        if m and locate:
+            snippet = next((ln.strip() for ln in m.group(1).splitlines() if ln.strip()), "")
+            place = locate(snippet[:30]) or where
+        m = re.search(r"at line (\d+) column \d+", err)
+        dup = re.search(r"Duplicate identifier '([^']+)'", err)
+        if dup and locate:
+            place = locate("#" + dup.group(1), 2) or where
+        elif m and line_of:
+            place = line_of(int(m.group(1))) or where
+        raise BookError(f"{place}: pandoc {' '.join(args[:4])} failed:\n{err}")
+    return proc.stdout.decode("utf-8")
+
+
+_PANDOC_VERSION: tuple[int, ...] | None = None
+
+
+def pandoc_version() -> tuple[int, ...]:
+    global _PANDOC_VERSION
+    if _PANDOC_VERSION is None:
+        out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True).stdout
+        m = re.search(r"pandoc\S*\s+(\d+(?:\.\d+)*)", out)
+        _PANDOC_VERSION = tuple(int(x) for x in m.group(1).split(".")) if m else (0,)
+    return _PANDOC_VERSION
+
+
+def no_highlight_flag() -> str:
+    return "--syntax-highlighting=none" if pandoc_version() >= (3, 8) else "--no-highlight"
+
+
+def highlight_code_blocks(ast: dict) -> bool:
+    """Highlight code blocks with Pygments (pandoc's highlighter costs ~0.3 s per call).
+
+    Returns False (leaving the blocks to pandoc) if Pygments is not installed.
+    """
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import get_lexer_by_name
+        from pygments.util import ClassNotFound
+    except ImportError:  # pragma: no cover - Pygments comes with IPython
+        return False
+    formatter = HtmlFormatter(cssclass="sourceCode highlight")
+
+    def fn(el):
+        if el["t"] != "CodeBlock":
+            return None
+        (ident, classes, kvs), code = el["c"]
+        if not classes or classes[0].startswith("cell-output"):
+            return None
+        try:
+            lexer = get_lexer_by_name(classes[0])
+        except ClassNotFound:
+            return None
+        html = highlight(code, lexer, formatter).strip()
+        html = html.replace('<div class="sourceCode highlight">',
+                            f'<div class="sourceCode highlight {classes[0]}"'
+                            + (f' id="{ident}"' if ident else "") + ">", 1)
+        return {"t": "RawBlock", "c": ["html", html]}
+
+    ast["blocks"] = walk(ast["blocks"], fn)
+    return True
+
+
+def pygments_css() -> str:
+    try:
+        from pygments.formatters import HtmlFormatter
+    except ImportError:  # pragma: no cover
+        return ""
+    return HtmlFormatter(style="default").get_style_defs(".highlight")
+
+
+def asset(name: str) -> str:
+    return resources.files("hlm.book").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def dataset_title(root: Path, dataset: str, configfiles: list[Path]) -> str | None:
+    """The dataset profile's `title` from config/config.yaml and the user's config files."""
+    title = None
+    for path in [root / "config" / "config.yaml", *configfiles]:
+        if not path.is_file():
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            continue
+        prof = (data.get("datasets") or {}).get(dataset) if isinstance(data, dict) else None
+        if isinstance(prof, dict) and prof.get("title"):
+            title = str(prof["title"])
+    return title
+
+
+def _typst_str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- loading
+
+def load_chapters(project: Project, build_dir: Path, root: Path) -> list[ChapterDoc]:
+    missing = [ch for ch in project.chapters if not (build_dir / f"{ch.name}.md").is_file()]
+    if missing:
+        names = ", ".join(str(build_dir / f"{ch.name}.md") for ch in missing)
+        raise BookError(
+            f"executed chapters missing: {names}; run `python -m hlm chapter` for them"
+            " (or build through snakemake)"
+        )
+
+    def one(ch):
+        md_path = build_dir / f"{ch.name}.md"
+        md_text = md_path.read_text(encoding="utf-8")
+        meta, body, offset = split_front_matter(md_text, str(md_path))
+        texts = []
+        src = meta.get("hlm-source")
+        source = Path(src) if src else ch.qmd
+        qmd_abs = root / source
+        if qmd_abs.is_file():
+            texts.append((source, qmd_abs.read_text(encoding="utf-8")))
+        texts.append((md_path, md_text))
+        # keep line numbers of the .md: blank out the front matter instead of removing it
+        doc = ChapterDoc(ch.name, ch.kind, ch.part, {}, source, texts)
+        md_lines = md_text.splitlines()
+
+        def line_of(n: int) -> str:
+            line = md_lines[n - 1].strip() if 0 < n <= len(md_lines) else ""
+            return doc.where(line) if line else f"{md_path}:{n}"
+
+        text = "\n" * offset + body
+        # pandoc's AST of an unchanged chapter is reused (a one-chapter edit re-parses one)
+        key = hashlib.sha1(f"{pandoc_path()}\0{PANDOC_FORMAT}\0{text}".encode()).hexdigest()
+        cache = build_dir / ".cache" / f"{ch.name}.{key[:16]}.json"
+        if cache.is_file():
+            doc.ast = json.loads(cache.read_text(encoding="utf-8"))
+            return doc
+        raw = pandoc(["-f", PANDOC_FORMAT, "-t", "json"], text, str(md_path), doc.where, line_of)
+        doc.ast = json.loads(raw)
+        cache.parent.mkdir(exist_ok=True)
+        for old in cache.parent.glob(f"{ch.name}.*.json"):
+            old.unlink(missing_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(raw, encoding="utf-8")
+        os.replace(tmp, cache)
+        return doc
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        return list(pool.map(one, project.chapters))
+
+
+# --------------------------------------------------------------------------- built-in
+
+def _copy_assets(build_dir: Path, out: Path, docs: list[ChapterDoc]) -> None:
+    for doc in docs:
+        src = build_dir / f"{doc.name}_files"
+        if src.is_dir():
+            shutil.copytree(src, out / src.name)
+    (out / "assets").mkdir(exist_ok=True)
+    css = asset("book.css") + "\n/* code highlighting (Pygments) */\n" + pygments_css() + "\n"
+    (out / "assets" / "book.css").write_text(css, encoding="utf-8")
+
+
+def render_html(docs, numbering, out: Path, book: dict) -> None:
+    def one(i):
+        doc = docs[i]
+        ast = resolve(doc, numbering, "html")
+        args = ["-f", "json", "-t", "html5", "--mathml", "--wrap=none", "--section-divs=false"]
+        if highlight_code_blocks(ast):
+            args.append(no_highlight_flag())
+        body = pandoc(args, json.dumps(ast), str(doc.texts[-1][0]), doc.where)
+        (out / f"{doc.name}.html").write_text(page(docs, numbering, i, body, book), encoding="utf-8")
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        list(pool.map(one, range(len(docs))))
+
+
+def typst_source(docs, numbering, book: dict) -> str:
+    blocks: list = []
+    part = None
+    in_appendix = False
+    for doc in docs:
+        if doc.kind == "appendix" and not in_appendix:
+            in_appendix = True
+            blocks.append({"t": "RawBlock", "c": ["typst", '#part-page("Appendices")']})
+        elif doc.part and doc.part != part:
+            blocks.append({"t": "RawBlock", "c": ["typst", f"#part-page({_typst_str(doc.part)})"]})
+        part = doc.part
+        ast = resolve(doc, numbering, "typst")
+        blocks.extend(ast["blocks"])
+    api = docs[0].ast.get("pandoc-api-version") if docs else None
+    whole = {"pandoc-api-version": api, "meta": {}, "blocks": blocks}
+    body = pandoc(["-f", "json", "-t", "typst", "--wrap=none"], json.dumps(whole), "book (typst)")
+    lines = [asset("book.typ"), "", "// title page"]
+    lines.append("#page(numbering: none)[")
+    lines.append("  #v(1fr)")
+    lines.append("  #align(center)[")
+    lines.append(f"    #text(size: 28pt, weight: \"bold\", {_typst_str(book['title'])})")
+    if book.get("subtitle"):
+        lines.append(f"    #v(0.6em)\n    #text(size: 16pt, {_typst_str(book['subtitle'])})")
+    if book.get("dataset_title"):
+        lines.append(f"    #v(0.6em)\n    #text(size: 13pt, style: \"italic\", {_typst_str('Data: ' + book['dataset_title'])})")
+    if book.get("author"):
+        lines.append(f"    #v(2.5em)\n    #text(size: 14pt, {_typst_str(', '.join(book['author']))})")
+    if book.get("date"):
+        lines.append(f"    #v(0.6em)\n    #text(size: 12pt, {_typst_str(book['date'])})")
+    lines.append("  ]")
+    lines.append("  #v(1.5fr)")
+    lines.append("]")
+    lines.append("#page(numbering: none)[")
+    lines.append("  #block(text(size: 22pt, weight: \"bold\")[Contents])")
+    lines.append("  #v(0.8cm)")
+    lines.append("  #outline(title: none, depth: 2, indent: auto)")
+    lines.append("]")
+    lines.append('#set page(numbering: "1")')
+    lines.append("#counter(page).update(1)")
+    lines.append("")
+    lines.append(body)
+    return "\n".join(lines)
+
+
+def compile_pdf(typ: Path, pdf: Path, root: Path) -> None:
+    import typst
+
+    try:
+        typst.compile(str(typ), output=str(pdf), root=str(root))
+    except Exception as err:  # typst.TypstError: message names the typst line
+        raise BookError(f"{typ}: typst could not compile the book:\n{err}") from None
+
+
+def render_builtin(project: Project, build_dir: Path, out_dir: Path, root: Path, book: dict,
+                   formats: tuple[str, ...] = ("html", "pdf")) -> dict:
+    t0 = time.perf_counter()
+    docs = load_chapters(project, build_dir, root)
+    numbering = number_book(docs, project.number_sections)
+    if docs[0].name != "index":
+        raise BookError(f"{project.path}: the first chapter must be index.qmd (the book's home page)")
+    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    stage.chmod(0o755)
+    result: dict = {}
+    try:
+        pdf_name = f"{project.output_file}.pdf"
+        book = {**book, "pdf": pdf_name if "pdf" in formats else None}
+
+        def pdf() -> Path:
+            typ = build_dir / f"{project.output_file}.typ"
+            typ.write_text(typst_source(docs, numbering, book), encoding="utf-8")
+            compile_pdf(typ, stage / pdf_name, build_dir)
+            return typ
+
+        # the PDF (one pandoc call, then typst) is built while the HTML pages are written
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            typ_future = pool.submit(pdf) if "pdf" in formats else None
+            if "html" in formats:
+                render_html(docs, numbering, stage, book)
+                _copy_assets(build_dir, stage, docs)
+            if typ_future:
+                result["typst"] = typ_future.result()
+        # publish
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        stage.rename(out_dir)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+    if "html" in formats:
+        result["html"] = out_dir / "index.html"
+    if "pdf" in formats:
+        result["pdf"] = out_dir / pdf_name
+    result["seconds"] = time.perf_counter() - t0
+    return result
+
+
+# --------------------------------------------------------------------------- quarto
+
+def quarto_project(project: Project, build_dir: Path, out_dir: Path, book: dict) -> Path:
+    """Write build_dir/_quarto.yml: the book, pointing at the executed `.md` chapters."""
+    cfg = json.loads(json.dumps(project.config, default=str))  # deep copy
+    for key in ("execute", "jupyter", "engine", "knitr", "freeze"):
+        cfg.pop(key, None)  # the DAG executed the chapters: Quarto must not run anything
+    proj = dict(cfg.get("project") or {})
+    proj["type"] = "book"
+    proj["output-dir"] = os.path.relpath(out_dir, build_dir)
+    cfg["project"] = proj
+    bk = dict(cfg.get("book") or {})
+    if book.get("dataset_title"):
+        bk["subtitle"] = " — ".join(s for s in (bk.get("subtitle"), book["dataset_title"]) if s)
+
+    def md(entry):
+        if isinstance(entry, dict):
+            return {"part": entry["part"], "chapters": [md(e) for e in entry.get("chapters") or []]}
+        return f"{Path(entry).stem}.md"
+
+    bk["chapters"] = [md(e) for e in bk.get("chapters") or []]
+    if bk.get("appendices"):
+        bk["appendices"] = [md(e) for e in bk["appendices"]]
+    cfg["book"] = bk
+    path = build_dir / "_quarto.yml"
+    path.write_text(
+        "# Written by hlm.book.render from the top-level _quarto.yml: do not edit.\n"
+        + yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
+    return path
+
+
+def render_quarto(quarto: str, project: Project, build_dir: Path, out_dir: Path, book: dict) -> dict:
+    missing = [ch for ch in project.chapters if not (build_dir / f"{ch.name}.md").is_file()]
+    if missing:
+        raise BookError(f"executed chapters missing: {', '.join(ch.name + '.md' for ch in missing)}")
+    quarto_project(project, build_dir, out_dir, book)
+    cmd = [quarto, "render", str(build_dir)]
+    proc = subprocess.run(cmd, cwd=build_dir)
+    if proc.returncode != 0:
+        raise BookError(f"`{' '.join(cmd)}` failed with exit code {proc.returncode}")
+    index = out_dir / "index.html"
+    if not index.is_file():
+        raise BookError(f"`{' '.join(cmd)}` did not write {index}")
+    return {"html": index, "pdf": out_dir / f"{project.output_file}.pdf", "quarto": quarto}
+
+
+# --------------------------------------------------------------------------- entry points
+
+def render_book(
+    dataset: str,
+    root: str | Path | None = None,
+    quarto_yml: str | Path = "_quarto.yml",
+    build_dir: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    configfiles: list | None = None,
+    renderer: str = "auto",
+    formats: tuple[str, ...] = ("html", "pdf"),
+) -> dict:
+    """Render the book for `dataset`; returns the paths written ({"html": ..., "pdf": ...})."""
+    root = Path(root or os.getcwd()).resolve()
+    absolute = lambda p: (Path(p) if Path(p).is_absolute() else root / p).resolve()  # noqa: E731
+    project = load(absolute(quarto_yml))
+    build_dir = absolute(build_dir or f"build/{dataset}/book")
+    out_dir = absolute(out_dir or f"_book/{dataset}")
+    for protected in (root, build_dir, project.path.parent):
+        if out_dir == protected or out_dir in protected.parents:
+            raise BookError(f"output directory {out_dir} would replace {protected}; choose another --out")
+    if out_dir.is_dir() and any((out_dir / marker).exists() for marker in ("_quarto.yml", ".git", "pyproject.toml")):
+        raise BookError(f"output directory {out_dir} looks like a project, not a rendered book; choose another --out")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    configs = [absolute(c) for c in (configfiles or [])]
+    book = {
+        "title": project.title,
+        "subtitle": project.subtitle,
+        "author": project.author,
+        "date": project.date,
+        "dataset": dataset,
+        "dataset_title": dataset_title(root, dataset, configs),
+        "lang": str(project.config.get("lang", "en")),
+    }
+    if renderer not in ("auto", "quarto", "builtin"):
+        raise BookError(f"unknown renderer {renderer!r}: use auto, quarto or builtin")
+    quarto = shutil.which("quarto") if renderer in ("auto", "quarto") else None
+    if renderer == "quarto" and not quarto:
+        raise BookError("--renderer quarto: no `quarto` on PATH")
+    if quarto:
+        return render_quarto(quarto, project, build_dir, out_dir, book)
+    return render_builtin(project, build_dir, out_dir, root, book, formats)
+
+
+def run(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m hlm book", description=__doc__.split("\n")[0])
+    ap.add_argument("--dataset", required=True)
+    ap.add_argument("--configfile", nargs="+", action="extend", default=[])
+    ap.add_argument("--root", default=None, help="project root (default: the current directory)")
+    ap.add_argument("--quarto-yml", default="_quarto.yml")
+    ap.add_argument("--build-dir", default=None, help="executed chapters (default: build/D/book)")
+    ap.add_argument("--out", default=None, help="output directory (default: _book/D)")
+    ap.add_argument("--renderer", default=os.environ.get("HLM_RENDERER", "auto"),
+                    choices=["auto", "quarto", "builtin"],
+                    help="auto: quarto if on PATH, else the built-in pandoc + typst renderer")
+    ap.add_argument("--formats", default="html,pdf", help="built-in renderer: html,pdf")
+    args = ap.parse_args(argv)
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    bad = set(formats) - {"html", "pdf"}
+    if bad:
+        raise BookError(f"--formats: unknown format(s) {sorted(bad)}; use html and/or pdf")
+    t0 = time.perf_counter()
+    result = render_book(args.dataset, args.root, args.quarto_yml, args.build_dir, args.out,
+                         args.configfile, args.renderer, formats)
+    via = "quarto" if result.get("quarto") else "built-in renderer"
+    print(f"rendered book ({via}) -> {result.get('html') or result.get('pdf')} in "
+          f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return 0
+
+
+__all__ = ["render_book", "render_builtin", "render_quarto", "quarto_project", "run"]

@@ -1,0 +1,223 @@
+"""hlm.book.execute: a .qmd chapter run in a Jupyter kernel -> Quarto markdown."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hlm.book import BookError
+from hlm.book.execute import execute_chapter, run
+from hlm.book.tables import pipe_table
+from book_helpers import write_project
+
+
+# ------------------------------------------------------------------ the fixture book
+
+def test_figure_cell_saved_as_svg_and_referenced_with_label(built_book):
+    md = (built_book["build"] / "intro.md").read_text()
+    assert "![A scatter plot](intro_files/fig-scatter.svg){#fig-scatter}" in md
+    svg = built_book["build"] / "intro_files" / "fig-scatter.svg"
+    assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert "import matplotlib" not in md  # echo: false
+
+
+def test_dataframe_as_pipe_table_with_caption(built_book):
+    md = (built_book["build"] / "intro.md").read_text()
+    assert "| school | mean   |\n|:-------|-------:|\n| a      | 12.500 |" in md
+    assert "\n: A summary table {#tbl-summary}\n" in md
+    assert '```python\nimport pandas as pd\n' in md  # echoed by default
+
+
+def test_inline_values_and_hidden_cells(built_book):
+    intro = (built_book["build"] / "intro.md").read_text()
+    assert "This book uses the demo data with 40 schools." in intro
+    assert "n_schools = 40" not in intro  # include: false
+    assert "`{python}" not in intro
+    index = (built_book["build"] / "index.md").read_text()
+    assert "The answer is 42." in index
+
+
+def test_asis_image_copied_into_chapter_assets(built_book):
+    md = (built_book["build"] / "intro.md").read_text()
+    assert "![A prebuilt figure for demo](intro_files/demo_plot.svg){#fig-prebuilt}" in md
+    copied = built_book["build"] / "intro_files" / "demo_plot.svg"
+    assert copied.read_bytes() == (built_book["root"] / "figures/demo/demo_plot.svg").read_bytes()
+
+
+def test_front_matter_hlm_key_stripped(built_book):
+    md = (built_book["build"] / "intro.md").read_text()
+    front = md.split("---")[1]
+    assert "hlm:" not in front and "figures:" not in front
+    assert "hlm-source: report/intro.qmd" in front
+
+
+def test_text_output_as_code_block(built_book):
+    md = (built_book["build"] / "models.md").read_text()
+    assert "```python\nx = 2 + 2\nprint(x)\n```\n\n```{.cell-output .cell-output-stdout}\n4\n```" in md
+
+
+# ------------------------------------------------------------------ options, environment
+
+FEATURES = '''
+---
+title: ignored by the book
+execute:
+  warning: true
+---
+# Features {#sec-features}
+
+```{python}
+#| echo: false
+import os, sys, warnings
+from _common import *
+print(os.environ["HLM_DATASET"], os.environ["HLM_CHAPTER"], os.environ["MPLBACKEND"])
+print(os.getcwd() == os.path.join(os.environ["HLM_ROOT"], "report"), COMMON)
+print(os.environ["HLM_CONFIGFILES"].endswith("extra.yaml"))
+```
+
+```{python}
+#| eval: false
+this would fail if it ran
+```
+
+```{python}
+#| output: false
+print("hidden output")
+```
+
+```{python}
+#| warning: false
+warnings.warn("quiet warning")
+print("after quiet")
+```
+
+```{python}
+#| echo: false
+warnings.warn("loud warning")
+```
+
+```{python}
+#| echo: false
+#| output: asis
+print("**bold** from asis")
+```
+
+```{python}
+#| echo: false
+import pandas as pd
+pd.DataFrame({"x": [1.5, 2.25]}, index=pd.Index(["a", "b"], name="key"))
+```
+
+The value is `{python} round(2 / 3, 3)` and `{python} "text"`.
+'''
+
+
+def test_cell_options_and_kernel_environment(tmp_path):
+    root = write_project(tmp_path, {"index": "# Preface {.unnumbered}\n", "features": FEATURES},
+                         common="COMMON = 'common-ok'\n")
+    (root / "extra.yaml").write_text("dataset: d1\n")
+    out = execute_chapter("report/features.qmd", "build/d1/book/features.md", "d1", root=root,
+                          configfiles=["extra.yaml"])
+    md = out.read_text()
+    assert "d1 report/features.qmd agg" in md
+    assert "True common-ok" in md and "\nTrue\n" in md
+    assert "```python\nthis would fail if it ran\n```" in md  # eval: false: code, no output
+    assert md.count("hidden output") == 1 and 'print("hidden output")' in md  # output: false
+    assert "UserWarning: quiet warning" not in md and "\nafter quiet\n" in md  # warning: false
+    assert "UserWarning: loud warning" in md and "cell-output-stderr" in md
+    assert "\n**bold** from asis\n" in md
+    assert "| key | x      |" in md  # named index shown
+    assert "The value is 0.667 and text." in md
+    assert "execute:" not in md and "title: ignored by the book" in md
+
+
+def test_cli_run(tmp_path, monkeypatch):
+    root = write_project(tmp_path, {"index": "# Preface {.unnumbered}\n\nOne `{python} 1 + 1`.\n"})
+    monkeypatch.chdir(root)
+    assert run(["--dataset", "d", "--qmd", "report/index.qmd", "--out", "build/d/book/index.md"]) == 0
+    assert "One 2." in (root / "build/d/book/index.md").read_text()
+
+
+# ------------------------------------------------------------------ errors
+
+RAISES = '''
+# Bad {#sec-bad}
+
+Some prose.
+
+```{python}
+x = 1
+y = x / 0
+```
+'''
+
+
+def test_raising_cell_fails_with_chapter_line_and_traceback(tmp_path):
+    root = write_project(tmp_path, {"bad": RAISES})
+    out = root / "build/d/book/bad.md"
+    out.parent.mkdir(parents=True)
+    out.write_text("stale output of an earlier run")
+    with pytest.raises(BookError) as err:
+        execute_chapter("report/bad.qmd", out, "d", root=root)
+    msg = str(err.value)
+    assert msg.startswith("report/bad.qmd:5: cell raised ZeroDivisionError")
+    assert "error at line 7" in msg
+    assert "y = x / 0" in msg and "Traceback" in msg or "ZeroDivisionError" in msg.splitlines()[-1]
+    assert not out.exists()
+    assert not (root / "build/d/book/bad_files").exists()
+    assert [p.name for p in out.parent.iterdir()] == []
+
+
+def test_raising_inline_expression(tmp_path):
+    text = "# Bad {#sec-bad}\n\nText `{python} 1 + 1`\nvalue `{python} undefined_name`, `{python} 3`.\n"
+    root = write_project(tmp_path, {"bad": text})
+    with pytest.raises(BookError, match=r"report/bad.qmd:4: inline expression `undefined_name` raised NameError"):
+        execute_chapter("report/bad.qmd", root / "out/bad.md", "d", root=root)
+    assert not (root / "out/bad.md").exists()
+
+
+def test_inline_syntax_error(tmp_path):
+    root = write_project(tmp_path, {"bad": "# Bad {#sec-bad}\n\nOK `{python} 1`.\n\nBad `{python} 1 if 2`.\n"})
+    with pytest.raises(BookError, match=r"report/bad.qmd:5: inline expression `1 if 2` is not valid Python"):
+        execute_chapter("report/bad.qmd", root / "out/bad.md", "d", root=root)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("# X {#sec-x}\n\n```{r}\n1\n```\n", r"report/x.qmd:3: `\{r\}` cells are not supported"),
+    ("# X {#sec-x}\n\ntext\n\n{{< include other.qmd >}}\n", r"report/x.qmd:5: Quarto shortcodes"),
+    ("# X {#sec-x}\n\n```{python}\n#| fig-width: 4\n1\n```\n", r"report/x.qmd:3: unsupported cell option 'fig-width'"),
+    ("# X {#sec-x}\n\n```{python}\n#| output: html\n1\n```\n", r"report/x.qmd:3: cell option `output` must be"),
+    ("# X {#sec-x}\n\nsee `{r} 1 + 1`\n", r"report/x.qmd:3: inline `\{r\}` code is not supported"),
+    ("# X {#sec-x}\n\n```{python echo=false}\n1\n```\n", r"report/x.qmd:3: put cell options in `#\|` lines"),
+    ("# X {#sec-x}\n\n```{python}\n1\n", r"report/x.qmd:3: code cell is never closed"),
+    ("# X {#sec-x}\n\n![missing](nowhere.svg)\n", r"report/x.qmd:3: image 'nowhere.svg' not found"),
+])
+def test_unsupported_syntax_names_file_and_line(tmp_path, body, message):
+    root = write_project(tmp_path, {"x": body})
+    with pytest.raises(BookError, match=message):
+        execute_chapter("report/x.qmd", root / "out/x.md", "d", root=root)
+    assert not (root / "out/x.md").exists()
+
+
+def test_code_inside_plain_code_blocks_is_not_executed(tmp_path):
+    body = "# X {#sec-x}\n\n````markdown\n```{python}\n1/0\n```\n`{python} 1/0`\n````\n"
+    root = write_project(tmp_path, {"x": body})
+    md = execute_chapter("report/x.qmd", root / "out/x.md", "d", root=root).read_text()
+    assert "```{python}\n1/0\n```\n`{python} 1/0`" in md
+
+
+# ------------------------------------------------------------------ pipe tables
+
+def test_pipe_table_formats():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"model": ["a", "b|c"], "est": [1.23456, -0.0012], "n": [1, 2],
+                       "p": [0.5, float("nan")]})
+    assert pipe_table(df).splitlines() == [
+        "| model | est     | n   | p      |",
+        "|:------|--------:|----:|-------:|",
+        "| a     | 1.2346  | 1   | 0.5000 |",
+        "| b\\|c  | -0.0012 | 2   |        |",
+    ]
+    # the default RangeIndex is not shown; a non-default one is
+    assert pipe_table(pd.DataFrame({"x": [1]}, index=["r"])).splitlines()[0] == "|     | x   |"
