@@ -5,6 +5,8 @@
 #   PY          the python executable (sys.executable)
 #   hlm_cmd     hlm_cmd("cmd args") -> "{PY} -m hlm cmd args" + the user's --configfile args
 #   DATASET     config["dataset"]
+# and from rules/figures.smk:
+#   drawn_figures  drawn_figures(dataset) -> names of the figures drawn for it (None: all)
 # Defines book_outputs(dataset) (the rendered book's files) and BOOK_TARGETS
 # (= book_outputs(DATASET)), for the default rule.
 import re as _re
@@ -43,7 +45,9 @@ def _book_chapter_inputs(wildcards):
         "qmd": qmd,
         "common": (_Path(qmd).parent / "_common.py").as_posix(),
         # the artifacts listed under `hlm:` in the chapter's front matter
-        "artifacts": _book_chapter_artifacts(qmd, wildcards.dataset),
+        "artifacts": _book_chapter_artifacts(
+            qmd, wildcards.dataset, figures=drawn_figures(wildcards.dataset)
+        ),
     }
 
 

@@ -9,9 +9,8 @@ os.environ["HLM_ROOT"] = str(Path(workflow.basedir).resolve())
 
 from snakemake.exceptions import WorkflowError
 
-from hlm.config import get_profile, validate_config
+from hlm.config import check_profile_files, get_profile, validate_config
 from hlm.errors import HlmError
-from hlm.data import check_profile_files
 
 PY = sys.executable
 CONFIGFILES = [str(Path(f).resolve()) for f in workflow.overwrite_configfiles]

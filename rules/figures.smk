@@ -2,27 +2,27 @@
 # which tables and fits each figure reads; the simulated example reads no data file.
 # A figure also depends on the code that draws it (absolute paths of the installed
 # package, so the rule works wherever the project is run): editing a figure module
-# redraws only that module's figures.
-import sys
-from pathlib import Path
+# redraws only that module's figures. Only the registry is imported here (no
+# matplotlib), so that parsing the workflow stays fast.
+from hlm.figures.registry import FIGURES, HERE as _FIG_DIR, figure_names
 
-import hlm.ellipse
-import hlm.figures._base
-import hlm.simulate
-from hlm.figures import FIGURES, figure_names
-from hlm.figures._base import STYLE
-
-_FIG_CODE = [hlm.figures._base.__file__, str(STYLE), hlm.ellipse.__file__]
+_HLM_DIR = _FIG_DIR.parent
+_FIG_CODE = [str(_FIG_DIR / "_base.py"), str(_HLM_DIR / "hlm.mplstyle"), str(_HLM_DIR / "ellipse.py")]
 
 
 def figure_inputs(wildcards):
     spec = FIGURES[wildcards.name]
     files = [f"data/processed/{wildcards.dataset}/{t}" for t in spec.tables]
     files += [f"data/fits/{wildcards.dataset}/{m}.json" for m in spec.fits]
-    files += _FIG_CODE + [sys.modules[spec.func.__module__].__file__]
+    files += _FIG_CODE + [str(spec.source)]
     if spec.group == "simulation":
-        files.append(hlm.simulate.__file__)
+        files.append(str(_HLM_DIR / "simulate.py"))
     return files
+
+
+def drawn_figures(dataset):
+    """Names of the figures that apply to the dataset's profile (e.g. none by sex without sex)."""
+    return set(figure_names(profile_of(dataset)))
 
 
 def figure_outputs(dataset):

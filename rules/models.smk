@@ -3,8 +3,7 @@
 # invalid data stop the job with no output. Logic lives in hlm.models.
 import re
 
-from hlm.catalog import model_names
-from hlm.models import lmm_names
+from hlm.catalog import lmm_names, model_names
 
 MODELS = model_names(config)
 LMM_MODELS = lmm_names(config)

@@ -49,6 +49,11 @@ def model_names(cfg: dict) -> list[str]:
     return list(cfg["models"])
 
 
+def lmm_names(cfg: dict) -> list[str]:
+    """The mixed models of the catalog (fitted by the engine)."""
+    return [m for m in model_names(cfg) if cfg["models"][m]["kind"] == "lmm"]
+
+
 def model_spec(cfg: dict, name: str, profile: Profile) -> ModelSpec:
     """The catalog entry `name` resolved for `profile`."""
     if name not in cfg["models"]:

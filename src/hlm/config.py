@@ -6,6 +6,7 @@ column names and labels, so a dataset swap needs no code change.
 """
 from __future__ import annotations
 
+import csv
 import difflib
 import json
 import os
@@ -189,3 +190,34 @@ def profile_from_args(args) -> tuple[dict, Profile]:
     """(configuration, profile) for parsed `add_profile_args` options."""
     cfg = load_config(args.configfile)
     return cfg, get_profile(cfg, args.dataset)
+
+
+def read_header(path: Path, what: str) -> list[str]:
+    """The column names of a CSV file (its first line only)."""
+    if not path.exists():
+        raise DataError(f"the {what} file {path} does not exist; check `{what}:` in the profile "
+                        "(paths are relative to the project root)")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _columns_hint(column: str, present: list[str]) -> str:
+    close = difflib.get_close_matches(column, present, n=1, cutoff=0.5)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def check_profile_files(profile: Profile) -> None:
+    """Check a profile's columns against the files' headers, before any job runs."""
+    students = read_header(profile.students, "students")
+    schools = read_header(profile.schools, "schools")
+    for cols, path in ((students, profile.students), (schools, profile.schools)):
+        if profile.cluster not in cols:
+            raise DataError(f"cluster id column '{profile.cluster}' is not in {path}."
+                            f"{_columns_hint(profile.cluster, cols)} Columns present: {', '.join(cols)}. "
+                            "Both files need the cluster id column.")
+    both = sorted(set(students) | set(schools))
+    for role, spec in profile.roles.items():
+        if spec.column not in both:
+            raise DataError(f"column '{spec.column}' (role {role}) of profile '{profile.name}' is in neither "
+                            f"{profile.students} nor {profile.schools}.{_columns_hint(spec.column, both)} "
+                            f"Columns present: students: {', '.join(students)}; schools: {', '.join(schools)}.")

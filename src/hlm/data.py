@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hlm.config import Profile, add_profile_args, profile_from_args
+from hlm.config import Profile, add_profile_args, check_profile_files, profile_from_args
 from hlm.errors import DataError
 from hlm.io import atomic_path
 
@@ -66,30 +66,6 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], path: Path) ->
         raise DataError(f"column '{column}' (role {role}) is not in {path}.{hint} "
                         f"Columns present: {', '.join(map(str, frame.columns))}. "
                         "Fix the column name in the profile's roles.")
-
-
-def check_profile_files(profile: Profile) -> None:
-    """Cheap check of a profile against the files' headers, before any job runs."""
-    students = read_header(profile.students, "students")
-    schools = read_header(profile.schools, "schools")
-    for name, cols, path in (("students", students, profile.students), ("schools", schools, profile.schools)):
-        if profile.cluster not in cols:
-            require_columns(pd.DataFrame(columns=cols), {"cluster": profile.cluster}, path)
-    both = set(students) | set(schools)
-    for role in profile.roles.values():
-        if role.column not in both:
-            close = difflib.get_close_matches(role.column, sorted(both), n=1, cutoff=0.5)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise DataError(f"column '{role.column}' of profile '{profile.name}' is in neither "
-                            f"{profile.students} nor {profile.schools}.{hint} Columns present: "
-                            f"students: {', '.join(students)}; schools: {', '.join(schools)}.")
-
-
-def read_header(path: Path, what: str) -> list[str]:
-    if not path.exists():
-        raise DataError(f"the {what} file {path} does not exist; check `{what}:` in the profile "
-                        "(paths are relative to the project root)")
-    return list(pd.read_csv(path, nrows=0).columns)
 
 
 def check_numeric(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from hlm import classic
-from hlm.catalog import ModelSpec, model_names, model_spec
+from hlm.catalog import ModelSpec, lmm_names, model_names, model_spec
 from hlm.config import Profile, add_profile_args, profile_from_args
 from hlm.errors import DataError
 from hlm.io import read_json, write_json
@@ -260,10 +260,6 @@ def ml_refitter(cfg: dict, profile: Profile, students: pd.DataFrame) -> Callable
         return cache[name]
 
     return loglik
-
-
-def lmm_names(cfg: dict) -> list[str]:
-    return [m for m in model_names(cfg) if cfg["models"][m]["kind"] == "lmm"]
 
 
 def run_compare(argv: list[str]) -> int:

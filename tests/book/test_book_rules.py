@@ -23,6 +23,9 @@ DATASET = config.get("dataset", "demo")
 def hlm_cmd(cmd):
     return f"{{PY}} -m hlm {{cmd}}"
 
+def drawn_figures(dataset):
+    return None
+
 include: "{RULES}"
 
 rule all:

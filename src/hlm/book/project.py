@@ -172,8 +172,11 @@ def read_front_matter(qmd: str | Path) -> dict:
     return split_front_matter(text, str(path))[0]
 
 
-def chapter_artifacts(qmd: str | Path, dataset: str) -> list[str]:
+def chapter_artifacts(qmd: str | Path, dataset: str, figures: set[str] | None = None) -> list[str]:
     """The files a chapter reads, from its `hlm:` front matter, for dataset `dataset`.
+
+    `figures`, when given, is the set of figures drawn for the dataset: the others
+    (e.g. figures by sex for data without a sex role) are not inputs.
 
     `hlm: {fits: [oneway], figures: [quantile_plot], tables: [students.parquet]}` ->
     `data/fits/{dataset}/oneway.json`, `figures/{dataset}/quantile_plot.svg`,
@@ -191,5 +194,7 @@ def chapter_artifacts(qmd: str | Path, dataset: str) -> list[str]:
         if isinstance(names, str):
             names = [names]
         for name in names or []:
+            if kind == "figures" and figures is not None and name not in figures:
+                continue
             out.append(ARTIFACT_PATTERNS[kind].format(dataset=dataset, name=name))
     return out

@@ -8,8 +8,18 @@ its caption for the book; ``run`` is ``python -m hlm figure``.
 """
 from __future__ import annotations
 
-from hlm.figures._base import save_figure
 from hlm.figures.registry import FIGURES, FigureSpec, caption, figure_names, render
-from hlm.figures.cli import run
+
+
+def __getattr__(name):
+    """Drawing code loads matplotlib: import it only when used (rules read just the registry)."""
+    if name == "run":
+        from hlm.figures.cli import run
+        return run
+    if name == "save_figure":
+        from hlm.figures._base import save_figure
+        return save_figure
+    raise AttributeError(name)
+
 
 __all__ = ["FIGURES", "FigureSpec", "caption", "figure_names", "render", "run", "save_figure"]

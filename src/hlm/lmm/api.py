@@ -1,0 +1,65 @@
+"""``fit(data, fixed, random, method)``: the engine's entry point."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hlm.errors import ModelError
+from hlm.lmm.design import Design, build_design
+from hlm.lmm.objective import Objective, cross_products
+from hlm.lmm.optimize import optimize_theta
+from hlm.lmm.results import LmmResult, build_result
+
+
+def _relevel(data: pd.DataFrame, reference: dict | None) -> pd.DataFrame:
+    """Put each factor's chosen reference level first (treatment contrasts use the first)."""
+    if not reference:
+        return data
+    data = data.copy()
+    for col, ref in reference.items():
+        if col not in data.columns:
+            raise ModelError(f"reference: column {col!r} is not in the data")
+        cat = data[col].astype("category") if not isinstance(data[col].dtype, pd.CategoricalDtype) else data[col]
+        levels = list(cat.cat.categories)
+        if ref not in levels:
+            raise ModelError(f"reference: {ref!r} is not a level of {col!r} (levels: {levels})")
+        data[col] = cat.cat.reorder_categories([ref] + [v for v in levels if v != ref])
+    return data
+
+
+def fit_design(design: Design, method: str = "REML", model: str | None = None,
+               start=None, df_method: str = "nlme") -> LmmResult:
+    """Fit a prepared Design (used by ``fit`` and for ML refits)."""
+    if method not in ("REML", "ML"):
+        raise ModelError(f"method must be 'REML' or 'ML', not {method!r}")
+    obj = Objective(cross_products(design.X, design.Z, design.y, design.starts), method)
+    theta, opt = optimize_theta(obj, start)
+    return build_result(design, obj, theta, opt, model=model, df_method=df_method)
+
+
+def fit(data: pd.DataFrame, fixed: str, random: str, method: str = "REML", *,
+        model: str | None = None, reference: dict | None = None, start=None,
+        df_method: str = "nlme") -> LmmResult:
+    """Fit a two-level linear mixed model by REML (default) or ML.
+
+    ``fixed``: R formula (``"MathAch ~ SES * Sector"``); ``random``: ``"~ 1 | g"``,
+    ``"~ 1 + x | g"`` or ``"~ 0 + x | g"`` (unstructured covariance).
+    ``reference``: {factor column: reference level}; otherwise the first category.
+    ``start``: theta to start from (lower Cholesky factor of G / sigma^2, by column).
+    ``df_method``: ``"nlme"`` (within/between DF) or ``"satterthwaite"``."""
+    design = build_design(_relevel(data, reference), fixed, random)
+    return fit_design(design, method, model=model, start=start, df_method=df_method)
+
+
+def refit(result: LmmResult, method: str) -> LmmResult:
+    """The same model refitted with another method (REML <-> ML)."""
+    if result.method == method:
+        return result
+    return fit_design(result.design, method, model=result.model, start=result.theta,
+                      df_method=result.df_method)
+
+
+def devfun(data: pd.DataFrame, fixed: str, random: str, method: str = "REML") -> Objective:
+    """The profiled deviance as a function of theta, as lme4's ``devFunOnly = TRUE``."""
+    design = build_design(data, fixed, random)
+    return Objective(cross_products(design.X, design.Z, design.y, design.starts), method)

@@ -1,0 +1,117 @@
+"""Text summary laid out like nlme's ``summary.lme``, and the result JSON (``to_dict``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _g(v: float, digits: int = 7) -> str:
+    return f"{v:.{digits}g}"
+
+
+def _table(rows: list[list[str]], header: list[str], names: bool = True) -> str:
+    """Columns right-aligned; the first one (row names) left-aligned when ``names``."""
+    cols = list(zip(header, *rows))
+    width = [max(len(c) for c in col) for col in cols]
+    lines = [" ".join(c.ljust(w) if (i == 0 and names) else c.rjust(w)
+                      for i, (c, w) in enumerate(zip(line, width))).rstrip()
+             for line in [header] + rows]
+    return "\n".join(lines)
+
+
+def _abbrev(name: str) -> str:
+    return "(Intr)" if name == "(Intercept)" else name[:6]
+
+
+def _random_block(r) -> list[str]:
+    zpart = r.random.split("~", 1)[1].strip()
+    out = ["Random effects:", f" Formula: ~{zpart}"]
+    sd = r.re_sd
+    if len(r.z_names) == 1:
+        out.append(_table([["StdDev:", _g(sd[0]), _g(r.sigma)]], ["", r.z_names[0], "Residual"]))
+        return out
+    out.append(" Structure: General positive-definite, Log-Cholesky parametrization")
+    cor = r.re_cor
+    rows = []
+    for i, nm in enumerate(r.z_names):
+        corr = [_abbrev(r.z_names[0])] if i == 0 else [f"{cor[i, j]:.3f}" for j in range(i)]
+        rows.append([nm, _g(sd[i])] + corr + [""] * (len(r.z_names) - 1 - len(corr)))
+    rows.append(["Residual", _g(r.sigma)] + [""] * (len(r.z_names) - 1))
+    head = ["", "StdDev", "Corr"] + [_abbrev(z) for z in r.z_names[1:-1]]
+    out.append(_table(rows, head[: len(rows[0])]))
+    return out
+
+
+def _fixed_block(r) -> list[str]:
+    rows = [[nm, _g(r.fixef[i]), _g(r.se[i]), f"{r.df[i]:.0f}" if r.df_method == "nlme" else _g(r.df[i], 5),
+             _g(r.t[i]), f"{r.p[i]:.4g}"] for i, nm in enumerate(r.x_names)]
+    out = [f"Fixed effects:  {r.fixed} ",
+           _table(rows, ["", "Value", "Std.Error", "DF", "t-value", "p-value"])]
+    if len(r.x_names) > 1:
+        sd = np.sqrt(np.diag(r.vcov))
+        cor = r.vcov / np.outer(sd, sd)
+        crow = [[nm] + [f"{cor[i, j]:.3f}" for j in range(i)] + [""] * (len(r.x_names) - 1 - i)
+                for i, nm in enumerate(r.x_names) if i > 0]
+        out += [" Correlation: ", _table(crow, [""] + [_abbrev(z) for z in r.x_names[:-1]])]
+    return out
+
+
+def summary_text(r) -> str:
+    qs = np.quantile(r.std_resid, [0, 0.25, 0.5, 0.75, 1])
+    lines = [f"Linear mixed-effects model fit by {r.method}",
+             f"  Data: data ({r.n} rows)",
+             "  " + _table([[_g(r.AIC), _g(r.BIC), _g(r.logLik)]], ["AIC", "BIC", "logLik"],
+                           names=False).replace("\n", "\n  "),
+             ""] + _random_block(r) + [""] + _fixed_block(r) + [
+        "", "Standardized Within-Group Residuals:",
+        _table([[_g(v) for v in qs]], ["Min", "Q1", "Med", "Q3", "Max"], names=False), "",
+        f"Number of Observations: {r.n}", f"Number of Groups: {r.groups} "]
+    if r.singular:
+        lines.append("Note: singular fit (a variance component or correlation is on the boundary).")
+    if not r.converged:
+        lines.append("Warning: the optimizer did not report convergence; see the optimizer messages.")
+    return "\n".join(lines) + "\n"
+
+
+def _f(v):
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
+def _matrix(a) -> list:
+    return [[_f(v) for v in row] for row in np.asarray(a)]
+
+
+def _named(names, values) -> dict:
+    return {k: _f(v) for k, v in zip(names, values)}
+
+
+def result_dict(r, obs: bool = False) -> dict:
+    """The result JSON (DESIGN.md): plain floats, cluster ids as strings.
+
+    Non-finite numbers become null; so do the variance intervals when they do
+    not exist (a singular fit, or a Hessian that is not negative definite)."""
+    iv = r.interval_table
+    out = {
+        "model": r.model, "kind": "lmm", "fixed": r.fixed, "random": r.random, "method": r.method,
+        "n": int(r.n), "groups": int(r.groups),
+        "fixef": _named(r.x_names, r.fixef), "se": _named(r.x_names, r.se),
+        "df": ({k: int(v) for k, v in zip(r.x_names, r.df)} if r.df_method == "nlme"
+               else _named(r.x_names, r.df)), "df_method": r.df_method,
+        "t": _named(r.x_names, r.t), "p": _named(r.x_names, r.p), "vcov": _matrix(r.vcov),
+        "sigma": _f(r.sigma), "G": _matrix(r.G), "re_names": list(r.z_names),
+        "re_sd": _named(r.z_names, r.re_sd), "re_cor": _matrix(r.re_cor), "theta": [float(v) for v in r.theta],
+        "logLik": _f(r.logLik), "AIC": _f(r.AIC), "BIC": _f(r.BIC), "npar": int(r.npar),
+        "converged": bool(r.converged), "singular": bool(r.singular), "optimizer": r.optsum.to_dict(),
+        "intervals": {"fixed": iv["fixed"], "reStruct": iv["reStruct"], "sigma": iv["sigma"]},
+        "ranef": {g: _named(r.z_names, row) for g, row in zip(r.group_ids, r.ranef)},
+        "coef": {g: {k: _f(v) for k, v in row.items()} for g, row in r.coef_dict().items()},
+        "ranef_cov": {g: _matrix(c) for g, c in zip(r.group_ids, r.ranef_cov)},
+        "cluster_n": {g: int(c) for g, c in zip(r.group_ids, r.cluster_n)},
+        "summary": r.summary(),
+        "call": f"hlm.lmm.fit(data, fixed={r.fixed!r}, random={r.random!r}, method={r.method!r})",
+    }
+    if obs:
+        out["obs"] = {k: [float(v) for v in getattr(r, k)]
+                      for k in ("fitted_pop", "fitted", "resid_pop", "resid", "std_resid")}
+    return out
