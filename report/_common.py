@@ -5,7 +5,7 @@ DAG made (tables, fits, figures) and never fit models themselves.
 """
 import pandas as pd
 
-from hlm.bookdata import BookData, num, pval
+from hlm.bookdata import BookData, call_block, code, num, pfmt, plural, pval
 
 pd.set_option("display.max_columns", 20)
 pd.set_option("display.width", 100)
@@ -18,4 +18,5 @@ students = book.students
 schools = book.schools
 figure = book.figure
 
-__all__ = ["book", "profile", "P", "fit", "students", "schools", "figure", "num", "pval", "pd"]
+__all__ = ["book", "profile", "P", "fit", "students", "schools", "figure", "num", "plural", "pval", "pfmt",
+           "code", "call_block", "pd"]

@@ -23,7 +23,6 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from hlm.artifacts import Artifacts
 from hlm.config import ROOT, Profile, configfiles_from_env, get_profile, load_config
@@ -34,18 +33,10 @@ class UndeclaredArtifact(HlmError):
     """A chapter read an artifact that its front matter does not list."""
 
 
-def front_matter(path: Path) -> dict:
-    """The YAML front matter of a .qmd file ({} when there is none)."""
-    text = path.read_text(encoding="utf-8")
-    if not text.startswith("---"):
-        return {}
-    end = text.find("\n---", 3)
-    return (yaml.safe_load(text[3:end]) or {}) if end > 0 else {}
-
-
 def declared_inputs(path: Path) -> dict[str, list[str]]:
     """The `hlm:` block of a chapter's front matter: fits, figures, tables."""
-    block = front_matter(path).get("hlm") or {}
+    from hlm.book.project import read_front_matter
+    block = read_front_matter(path).get("hlm") or {}
     return {key: list(block.get(key) or []) for key in ("fits", "figures", "tables")}
 
 
@@ -123,6 +114,33 @@ def num(value, digits: int = 2) -> str:
         return "NA"
     text = f"{value:,.{digits}f}"
     return text.replace("-", "\u2212") if text.startswith("-") else text
+
+
+def code(text) -> str:
+    """Text as inline Markdown code (for names computed in Python)."""
+    return f"`{text}`"
+
+
+def pfmt(p: float) -> str:
+    """'p = 0.0195' or 'p < 0.0001'."""
+    text = pval(p)
+    return "p " + text if text.startswith("<") else "p = " + text
+
+
+def call_block(result: dict) -> str:
+    """The exact call the pipeline made for a fit, as a Python code block (or why it failed)."""
+    if "error" in result:
+        return f"*The model `{result.get('model')}` could not be fitted on this dataset: {result['error']}*"
+    return "```python\n" + result["call"] + "\n```"
+
+
+def plural(word: str) -> str:
+    """English plural of a unit or cluster label (school -> schools, class -> classes, city -> cities)."""
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
 
 
 def pval(p: float) -> str:

@@ -1,0 +1,34 @@
+"""hlm.bookdata: a chapter reads only what its front matter declares."""
+from __future__ import annotations
+
+import pytest
+
+from hlm.bookdata import BookData, UndeclaredArtifact, declared_inputs, num, pval
+
+
+def test_declared_inputs(tmp_path):
+    qmd = tmp_path / "ch.qmd"
+    qmd.write_text("---\nhlm:\n  fits: [oneway]\n  tables: [students.parquet]\n---\n\n# T {#sec-t}\n")
+    assert declared_inputs(qmd) == {"fits": ["oneway"], "figures": [], "tables": ["students.parquet"]}
+
+
+def test_undeclared_artifact_refused(hsb40, config):
+    book = BookData(profile=hsb40, config=config, declared={"fits": ["oneway"], "figures": [], "tables": []})
+    with pytest.raises(UndeclaredArtifact, match="front matter"):
+        book.fit("ancova")
+    with pytest.raises(UndeclaredArtifact, match="tables"):
+        book.students()
+
+
+def test_figure_markdown_and_absent_role(hsb40, config):
+    import dataclasses
+    book = BookData(profile=hsb40, config=config)
+    md = book.figure("trellis")
+    assert md.startswith("![") and md.endswith("{#fig-trellis}") and "figures/hsb40/trellis.svg" in md
+    nosex = dataclasses.replace(hsb40, roles={k: v for k, v in hsb40.roles.items() if k != "sex"})
+    assert "no sex role" in BookData(profile=nosex, config=config).figure("trellis_sex")
+
+
+def test_number_formats():
+    assert num(-1.23456, 2) == "\u22121.23" and num(1977, 0) == "1,977" and num(None) == "NA"
+    assert pval(1e-7) == "< 0.0001" and pval(0.0146) == "0.0146"
