@@ -5,8 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 
-def _g(v: float, digits: int = 7) -> str:
-    return f"{v:.{digits}g}"
+def _decimals(v: float, digits: int) -> int:
+    """Decimals R needs to show v with at most ``digits`` significant digits."""
+    if v == 0 or not np.isfinite(v):
+        return 0
+    for sig in range(1, digits + 1):
+        if float(f"{v:.{sig - 1}e}") == float(f"{v:.{digits - 1}e}"):
+            break
+    return max(0, sig - 1 - int(np.floor(np.log10(abs(v)))))
+
+
+def rformat(values, digits: int = 7) -> list[str]:
+    """Format numbers together as R's print does: common decimals, 7 significant digits."""
+    vals = [float(v) for v in values]
+    dec = max(_decimals(v, digits) for v in vals)
+    return [f"{v:.{dec}f}" for v in vals]
 
 
 def _table(rows: list[list[str]], header: list[str], names: bool = True) -> str:
@@ -28,23 +41,26 @@ def _random_block(r) -> list[str]:
     out = ["Random effects:", f" Formula: ~{zpart}"]
     sd = r.re_sd
     if len(r.z_names) == 1:
-        out.append(_table([["StdDev:", _g(sd[0]), _g(r.sigma)]], ["", r.z_names[0], "Residual"]))
+        out.append(_table([["StdDev:", *rformat([sd[0], r.sigma])]], ["", r.z_names[0], "Residual"]))
         return out
     out.append(" Structure: General positive-definite, Log-Cholesky parametrization")
     cor = r.re_cor
     rows = []
+    sds = rformat(list(sd) + [r.sigma])
     for i, nm in enumerate(r.z_names):
         corr = [_abbrev(r.z_names[0])] if i == 0 else [f"{cor[i, j]:.3f}" for j in range(i)]
-        rows.append([nm, _g(sd[i])] + corr + [""] * (len(r.z_names) - 1 - len(corr)))
-    rows.append(["Residual", _g(r.sigma)] + [""] * (len(r.z_names) - 1))
+        rows.append([nm, sds[i]] + corr + [""] * (len(r.z_names) - 1 - len(corr)))
+    rows.append(["Residual", sds[-1]] + [""] * (len(r.z_names) - 1))
     head = ["", "StdDev", "Corr"] + [_abbrev(z) for z in r.z_names[1:-1]]
     out.append(_table(rows, head[: len(rows[0])]))
     return out
 
 
 def _fixed_block(r) -> list[str]:
-    rows = [[nm, _g(r.fixef[i]), _g(r.se[i]), f"{r.df[i]:.0f}" if r.df_method == "nlme" else _g(r.df[i], 5),
-             _g(r.t[i]), f"{r.p[i]:.4g}"] for i, nm in enumerate(r.x_names)]
+    cols = [rformat(r.fixef), rformat(r.se),
+            [f"{d:.0f}" for d in r.df] if r.df_method == "nlme" else rformat(r.df, 5),
+            rformat(r.t), [f"{p:.4f}" for p in r.p]]
+    rows = [[nm] + [c[i] for c in cols] for i, nm in enumerate(r.x_names)]
     out = [f"Fixed effects:  {r.fixed} ",
            _table(rows, ["", "Value", "Std.Error", "DF", "t-value", "p-value"])]
     if len(r.x_names) > 1:
@@ -60,11 +76,12 @@ def summary_text(r) -> str:
     qs = np.quantile(r.std_resid, [0, 0.25, 0.5, 0.75, 1])
     lines = [f"Linear mixed-effects model fit by {r.method}",
              f"  Data: data ({r.n} rows)",
-             "  " + _table([[_g(r.AIC), _g(r.BIC), _g(r.logLik)]], ["AIC", "BIC", "logLik"],
+             "  " + _table([[rformat([r.AIC])[0], rformat([r.BIC])[0], rformat([r.logLik])[0]]],
+                           ["AIC", "BIC", "logLik"],
                            names=False).replace("\n", "\n  "),
              ""] + _random_block(r) + [""] + _fixed_block(r) + [
         "", "Standardized Within-Group Residuals:",
-        _table([[_g(v) for v in qs]], ["Min", "Q1", "Med", "Q3", "Max"], names=False), "",
+        _table([rformat(qs)], ["Min", "Q1", "Med", "Q3", "Max"], names=False), "",
         f"Number of Observations: {r.n}", f"Number of Groups: {r.groups} "]
     if r.singular:
         lines.append("Note: singular fit (a variance component or correlation is on the boundary).")

@@ -1,0 +1,92 @@
+"""Formulas -> X, Z, groups; R-style names; nlme's denominator DF; input errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hlm.errors import ModelError
+from hlm.lmm import fit
+from hlm.lmm.design import build_design, nlme_df, r_name, split_random
+
+
+def test_r_style_names(hs):
+    d = build_design(hs, "MathAch ~ SES * Sector", "~ 1 + SES | School")
+    assert d.x_names == ("(Intercept)", "SES", "SectorPublic", "SES:SectorPublic")
+    assert d.z_names == ("(Intercept)", "SES")
+    assert d.terms == {"(Intercept)": [0], "SES": [1], "Sector": [2], "SES:Sector": [3]}
+    assert r_name("x:w[T.b]") == "x:wb" and r_name("Intercept") == "(Intercept)"
+    assert split_random("~ 1 + x | g") == ("1 + x", "g")
+    assert split_random("~0 + x|School") == ("0 + x", "School")
+
+
+def test_reference_level_is_the_first_category_or_chosen(hs):
+    h2 = hs.assign(Sector=hs["Sector"].cat.reorder_categories(["Public", "Catholic"]))
+    assert build_design(h2, "MathAch ~ Sector", "~ 1 | School").x_names == ("(Intercept)", "SectorCatholic")
+    r1 = fit(hs, "MathAch ~ Sector", "~ 1 | School")
+    r2 = fit(hs, "MathAch ~ Sector", "~ 1 | School", reference={"Sector": "Public"})
+    assert r2.x_names == ("(Intercept)", "SectorCatholic")
+    assert r2.fixef[1] == pytest.approx(-r1.fixef[1], rel=1e-7)
+    assert r2.logLik == pytest.approx(r1.logLik, abs=1e-7)
+
+
+def test_no_intercept_and_zero_intercept_random_part(hs):
+    d = build_design(hs, "MathAch ~ Sector - 1", "~ 0 + SES | School")
+    assert d.x_names == ("SectorCatholic", "SectorPublic")
+    assert d.z_names == ("SES",)
+    assert nlme_df(d)[0] == {"SectorCatholic": 38, "SectorPublic": 38}
+
+
+def test_rows_sorted_by_cluster_and_mapped_back(hs):
+    shuffled = hs.sample(frac=1.0, random_state=1)
+    d = build_design(shuffled, "MathAch ~ SES", "~ 1 | School")
+    assert np.all(np.diff(d.codes) >= 0)
+    assert d.group_ids[:3] == ("1317", "1906", "2208")
+    assert np.array_equal(d.unsort(d.y), shuffled["MathAch"].to_numpy())
+    assert d.counts.sum() == 1977 and d.counts[0] == 48
+
+
+def test_missing_values_are_dropped(hs):
+    h2 = hs.copy()
+    h2.loc[[0, 5], "SES"] = np.nan
+    res = fit(h2, "MathAch ~ SES", "~ 1 | School")
+    assert res.n == 1975 and len(res.resid) == 1975
+
+
+def test_collinear_fixed_effects_name_the_columns(hs):
+    h2 = hs.assign(SES2=2 * hs["SES"] + 1)
+    with pytest.raises(ModelError, match=r"'SES2'.*linear combination of.*'\(Intercept\)'.*'SES'"):
+        fit(h2, "MathAch ~ SES + SES2", "~ 1 | School")
+    with pytest.raises(ModelError, match="cvar_SES"):
+        fit(hs, "MathAch ~ cvar_SES + dvar_SES + SES", "~ 1 | School")
+
+
+@pytest.mark.parametrize("random", ["1 | School", "~ 1 + SES", "~ 1 | School | x", "~ | School"])
+def test_bad_random_part(hs, random):
+    with pytest.raises(ModelError):
+        fit(hs, "MathAch ~ SES", random)
+
+
+def test_bad_fixed_formula_and_columns(hs):
+    with pytest.raises(ModelError):
+        fit(hs, "MathAch ~ nosuchcolumn", "~ 1 | School")
+    with pytest.raises(ModelError, match="grouping column"):
+        fit(hs, "MathAch ~ SES", "~ 1 | Nope")
+    with pytest.raises(ModelError):
+        fit(hs, "MathAch ~ SES", "~ 1 | School", method="OLS")
+
+
+def test_nlme_df_rule():
+    """Between terms (constant within every cluster) get J - 1 - #between; others N - J - #within."""
+    rng = np.random.default_rng(1)
+    g = np.repeat(np.arange(6), 5)
+    df = pd.DataFrame({"g": g.astype(str), "y": rng.normal(size=30), "x": rng.normal(size=30),
+                       "w": (g % 2).astype(float), "m": np.repeat(rng.normal(size=6), 5)})
+    col, term = nlme_df(build_design(df, "y ~ x * w + m", "~ 1 | g"))
+    assert col == {"(Intercept)": 22, "x": 22, "w": 3, "m": 3, "x:w": 22}
+    assert term == col
+    # a column that varies within a single cluster is a within column
+    df.loc[0, "m"] += 1.0
+    col, _ = nlme_df(build_design(df, "y ~ x + m", "~ 1 | g"))
+    assert col == {"(Intercept)": 22, "x": 22, "m": 22}
