@@ -5,6 +5,7 @@
 #   PY          the python executable (sys.executable)
 #   hlm_cmd     hlm_cmd("cmd args") -> "{PY} -m hlm cmd args" + the user's --configfile args
 #   DATASET     config["dataset"]
+#   profile_wording  profile_wording(dataset) -> the labels a chapter's text uses (a param)
 # and from rules/figures.smk:
 #   drawn_figures  drawn_figures(dataset) -> names of the figures drawn for it (None: all)
 # Defines book_outputs(dataset) (the rendered book's files) and BOOK_TARGETS
@@ -56,6 +57,8 @@ rule chapter:
         unpack(_book_chapter_inputs),
     output:
         "build/{dataset}/book/{chapter}.md",
+    params:
+        wording=lambda wc: profile_wording(wc.dataset),  # the text names the roles
     wildcard_constraints:
         dataset=r"[^/]+",
         chapter="|".join(_re.escape(name) for name in BOOK_CHAPTERS) or "(?!)",

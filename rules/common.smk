@@ -13,7 +13,12 @@ from hlm.config import check_profile_files, get_profile, validate_config
 from hlm.errors import HlmError
 
 PY = sys.executable
+# The user's --configfile files reach every step through the environment rather than
+# each job's command line, so that adding a config file does not change every job's
+# command (which Snakemake would take as a reason to rerun it). What a profile's
+# settings change is tracked by the rules' params instead.
 CONFIGFILES = [str(Path(f).resolve()) for f in workflow.overwrite_configfiles]
+os.environ["HLM_CONFIGFILES"] = os.pathsep.join(CONFIGFILES)
 
 try:
     validate_config(config)
@@ -28,9 +33,24 @@ wildcard_constraints:
 
 
 def hlm_cmd(cmd):
-    """`python -m hlm <cmd>` with the user's --configfile arguments."""
-    extra = " ".join(f"--configfile {shlex.quote(f)}" for f in CONFIGFILES)
-    return f"{shlex.quote(PY)} -m hlm {cmd} {extra}".rstrip()
+    """`python -m hlm <cmd>` (the user's config files come from HLM_CONFIGFILES)."""
+    return f"{shlex.quote(PY)} -m hlm {cmd}"
+
+
+def profile_settings(dataset):
+    """What of a profile shapes the data (files, sample, role columns, missing policy),
+    as a rule parameter: editing it reruns the rule; labels and title do not."""
+    raw = config["datasets"][dataset]
+    roles = {k: {f: v for f, v in spec.items() if f != "label"} for k, spec in raw["roles"].items()}
+    keep = ("students", "schools", "cluster", "sample", "missing")
+    return repr(({k: raw.get(k) for k in keep}, roles))
+
+
+def profile_wording(dataset):
+    """What a figure or chapter says about a dataset without reading its data: labels and title."""
+    raw = config["datasets"][dataset]
+    roles = {k: (v.get("column"), v.get("label")) for k, v in raw["roles"].items()}
+    return repr((raw.get("title"), raw.get("cluster_label"), raw.get("unit_label"), roles))
 
 
 def profile_of(dataset):

@@ -13,7 +13,7 @@ rule merge:
         "data/processed/{dataset}/merged.parquet",
     params:
         # the profile's sample and roles: changing the seed reruns the merge and what follows
-        profile=lambda wc: repr(config["datasets"][wc.dataset]),
+        profile=lambda wc: profile_settings(wc.dataset),
         cmd=lambda wc, output: hlm_cmd(f"merge --dataset {wc.dataset} --out {output[0]}"),
     shell:
         "{params.cmd}"

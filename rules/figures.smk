@@ -37,6 +37,8 @@ rule figure:
     output:
         svg="figures/{dataset}/{name}.svg",
         png="figures/{dataset}/{name}.png",
+    params:
+        wording=lambda wc: profile_wording(wc.dataset),  # axis labels come from the roles
     wildcard_constraints:
         name="|".join(sorted(FIGURES, key=len, reverse=True)),
     shell:

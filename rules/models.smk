@@ -26,6 +26,7 @@ rule fit:
     wildcard_constraints:
         model="|".join(re.escape(m) for m in MODELS),
     params:
+        spec=lambda wc: repr(config["models"][wc.model]),  # editing the catalog entry refits
         cmd=lambda wc, input, output: hlm_cmd(
             f"fit --dataset {wc.dataset} --model {wc.model} --students {input.students} --out {output[0]}"
         ),

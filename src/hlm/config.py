@@ -183,12 +183,13 @@ def add_profile_args(parser) -> None:
     """The two options every `python -m hlm <command>` takes to find its profile."""
     parser.add_argument("--dataset", required=True, help="profile name (config: datasets:)")
     parser.add_argument("--configfile", action="append", default=[],
-                        help="extra config file merged over config/config.yaml (repeatable)")
+                        help="extra config file merged over config/config.yaml (repeatable; "
+                             "default: the files listed in HLM_CONFIGFILES)")
 
 
 def profile_from_args(args) -> tuple[dict, Profile]:
     """(configuration, profile) for parsed `add_profile_args` options."""
-    cfg = load_config(args.configfile)
+    cfg = load_config(args.configfile or configfiles_from_env())
     return cfg, get_profile(cfg, args.dataset)
 
 

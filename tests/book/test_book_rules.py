@@ -26,6 +26,9 @@ def hlm_cmd(cmd):
 def drawn_figures(dataset):
     return None
 
+def profile_wording(dataset):
+    return ""
+
 include: "{RULES}"
 
 rule all:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from hlm.config import configfiles_from_env
 from hlm.book import BookError
 from hlm.book.kernel import INLINE_MIME
 from hlm.book.qmd import Cell, Prose, parse
@@ -489,6 +490,7 @@ def run(argv: list[str]) -> int:
     ap.add_argument("--root", default=None, help="project root (default: the current directory)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    path = execute_chapter(args.qmd, args.out, args.dataset, args.root, args.configfile)
+    configfiles = args.configfile or configfiles_from_env()
+    path = execute_chapter(args.qmd, args.out, args.dataset, args.root, configfiles)
     print(f"executed {args.qmd} -> {args.out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0 if path else 1

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from hlm.config import configfiles_from_env
 from hlm.book import BookError
 from hlm.book.crossref import ChapterDoc, number_book, resolve, walk
 from hlm.book.html import page
@@ -451,7 +452,7 @@ def run(argv: list[str]) -> int:
         raise BookError(f"--formats: unknown format(s) {sorted(bad)}; use html and/or pdf")
     t0 = time.perf_counter()
     result = render_book(args.dataset, args.root, args.quarto_yml, args.build_dir, args.out,
-                         args.configfile, args.renderer, formats)
+                         args.configfile or configfiles_from_env(), args.renderer, formats)
     via = "quarto" if result.get("quarto") else "built-in renderer"
     print(f"rendered book ({via}) -> {result.get('html') or result.get('pdf')} in "
           f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
