@@ -16,6 +16,15 @@ from pathlib import Path as _Path
 from hlm.book.project import chapter_artifacts as _book_chapter_artifacts
 from hlm.book.project import load as _book_load
 
+# The code a chapter job and the book job run: inputs, so that editing it reruns them.
+_BOOK_SRC = _Path(_book_load.__code__.co_filename).resolve().parent
+_CHAPTER_CODE = [str(_BOOK_SRC / f) for f in ("execute.py", "kernel.py", "qmd.py", "tables.py")] + [
+    str(_BOOK_SRC.parent / "bookdata.py")
+]
+_RENDER_CODE = sorted(str(p) for p in _BOOK_SRC.glob("*.py")) + sorted(
+    str(p) for p in (_BOOK_SRC / "assets").iterdir()
+)
+
 BOOK_YML = "_quarto.yml"
 if _Path(BOOK_YML).is_file():
     BOOK = _book_load(BOOK_YML)
@@ -45,6 +54,7 @@ def _book_chapter_inputs(wildcards):
     return {
         "qmd": qmd,
         "common": (_Path(qmd).parent / "_common.py").as_posix(),
+        "code": _CHAPTER_CODE,
         # the artifacts listed under `hlm:` in the chapter's front matter
         "artifacts": _book_chapter_artifacts(
             qmd, wildcards.dataset, figures=drawn_figures(wildcards.dataset)
@@ -70,6 +80,7 @@ rule book:
     input:
         chapters=lambda wildcards: [f"build/{wildcards.dataset}/book/{name}.md" for name in BOOK_CHAPTERS],
         project=BOOK_YML,
+        code=_RENDER_CODE,
     output:
         html="_book/{dataset}/index.html",
         pdf="_book/{dataset}/" + BOOK_PDF,

@@ -53,6 +53,19 @@ def profile_wording(dataset):
     return repr((raw.get("title"), raw.get("cluster_label"), raw.get("unit_label"), roles))
 
 
+HLM_SRC = Path(check_profile_files.__code__.co_filename).resolve().parent  # src/hlm
+
+
+def code(*parts):
+    """Source files of the package that a step runs ("data.py", "lmm/"): rule inputs, so
+    that editing the analysis code reruns exactly the steps that use it."""
+    files = []
+    for part in parts:
+        path = HLM_SRC / part
+        files += sorted(str(p) for p in path.glob("*.py")) if part.endswith("/") else [str(path)]
+    return files
+
+
 def profile_of(dataset):
     try:
         return get_profile(config, dataset)

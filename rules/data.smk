@@ -9,6 +9,7 @@ def raw_inputs(wildcards):
 rule merge:
     input:
         raw_inputs,
+        code("data.py", "config.py"),
     output:
         "data/processed/{dataset}/merged.parquet",
     params:
@@ -22,6 +23,7 @@ rule merge:
 rule derive:
     input:
         "data/processed/{dataset}/merged.parquet",
+        code("levels.py"),
     output:
         students="data/processed/{dataset}/students.parquet",
         schools="data/processed/{dataset}/schools.csv",

@@ -19,6 +19,7 @@ def fit_outputs(dataset):
 rule fit:
     input:
         students="data/processed/{dataset}/students.parquet",
+        code=code("models.py", "classic.py", "catalog.py", "lmm/"),
     output:
         "data/fits/{dataset}/{model}.json",
     log:
@@ -38,6 +39,7 @@ rule compare:
     input:
         fits=expand("data/fits/{{dataset}}/{model}.json", model=LMM_MODELS),
         students="data/processed/{dataset}/students.parquet",
+        code=code("models.py", "lmm/"),
     output:
         "data/fits/{dataset}/comparison.json",
     log:

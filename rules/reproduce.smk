@@ -7,6 +7,7 @@ rule reproduce:
         expand("data/fits/{{dataset}}/{model}.json", model=MODELS),
         "tests/reference/notes_values.yaml",
         "tests/reference/hs40_r_reference.json",
+        code("reproduce.py"),
     output:
         "data/fits/{dataset}/reproduction.json",
     params:

@@ -75,7 +75,7 @@ def _fixed_block(r) -> list[str]:
 def summary_text(r) -> str:
     qs = np.quantile(r.std_resid, [0, 0.25, 0.5, 0.75, 1])
     lines = [f"Linear mixed-effects model fit by {r.method}",
-             f"  Data: data ({r.n} rows)",
+             f"  Data: {r.n} rows in {r.groups} groups",
              "  " + _table([[rformat([r.AIC])[0], rformat([r.BIC])[0], rformat([r.logLik])[0]]],
                            ["AIC", "BIC", "logLik"],
                            names=False).replace("\n", "\n  "),
