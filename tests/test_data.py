@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hlm.data import merge, read_merged, run
+from hlm.data import merge, merge_to, read_merged, run
 from hlm.errors import DataError
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
@@ -89,9 +89,10 @@ def _profile(hsb40, s, c, **changes):
 
 
 def _expect(profile, tmp_path, *words):
+    """The merge step fails with a DataError naming `words`, and writes nothing."""
     out = tmp_path / "out" / "merged.parquet"
     with pytest.raises(DataError) as info:
-        merge(profile)
+        merge_to(profile, out)
     message = str(info.value)
     for word in words:
         assert word in message, message

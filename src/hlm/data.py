@@ -263,6 +263,14 @@ def log_report(report: dict) -> None:
               f"students: {_show(report['clusters_without_students'])}", file=sys.stderr)
 
 
+def merge_to(profile: Profile, out: Path) -> Merged:
+    """The `merge` step: validate, merge, log what was dropped, write `out` (or nothing)."""
+    merged = merge(profile)
+    log_report(merged.report)
+    write_merged(merged, out)
+    return merged
+
+
 def run(argv: list[str]) -> int:
     """`python -m hlm merge --dataset D --out data/processed/D/merged.parquet`"""
     parser = argparse.ArgumentParser(prog="python -m hlm merge")
@@ -270,7 +278,5 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     _, profile = profile_from_args(args)
-    merged = merge(profile)
-    log_report(merged.report)
-    write_merged(merged, args.out)
+    merge_to(profile, args.out)
     return 0
