@@ -28,6 +28,7 @@ from scipy import stats
 
 from hlm.config import Profile
 from hlm.errors import DataError, ModelError
+from hlm.rprint import align as _align, coef_table, fmt_p, lm_summary
 
 INTERCEPT = "(Intercept)"
 LABELS = {
@@ -140,79 +141,6 @@ def _w_levels(w: pd.Series, profile: Profile) -> tuple[str, str]:
     return levels[0], levels[1]
 
 
-# --- R-like text output ---------------------------------------------------------------------
-
-def _decimals(values, digits: int) -> int:
-    """Decimals R's ``format(x, digits=)`` uses for a vector: `digits` significant digits for
-    the element that needs the most, trailing zeros dropped."""
-    best = 0
-    for v in values:
-        v = float(v)
-        if not np.isfinite(v) or v == 0:
-            continue
-        dec = max(0, digits - 1 - int(np.floor(np.log10(abs(v)))))
-        target = round(v, dec)
-        while dec > 0 and round(v, dec - 1) == target:
-            dec -= 1
-        best = max(best, dec)
-    return min(best, 15)
-
-
-def fmt_vec(values, digits: int) -> list[str]:
-    """Format numbers with a common number of decimals, as R formats a column."""
-    dec = _decimals(values, digits)
-    return ["NA" if v is None or not np.isfinite(v) else f"{float(v):.{dec}f}" for v in values]
-
-
-def fmt_sig(v: float, digits: int) -> str:
-    """``format(signif(v, digits))``: 6.344, 0.1404, 107.4."""
-    if v is None or not np.isfinite(v):
-        return "NA"
-    if abs(v) >= 10 ** digits:
-        return f"{v:.0f}"
-    return f"{v:.{digits}g}" if "e" not in f"{v:.{digits}g}" else f"{v:.{digits - 1}e}"
-
-
-def fmt_p(p: float, digits: int = 3, footer: bool = False) -> str:
-    """R's format.pval: ``< 2e-16`` below machine epsilon, scientific below 1e-3."""
-    if p is None or not np.isfinite(p):
-        return "NA"
-    if p < 2.2e-16:
-        return "< 2.2e-16" if footer else "< 2e-16"
-    if p < 1e-4:  # R prefers fixed notation while it is no wider than scientific
-        return f"{p:.{digits - 1}e}"
-    return fmt_vec([p], digits)[0]
-
-
-def _stars(p: float) -> str:
-    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
-
-
-def _align(header: list[str], body: list[list[str]], left: int = 1) -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    out = []
-    for row in [header, *body]:
-        cells = [c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
-        out.append(" ".join(cells).rstrip())
-    return out
-
-
-def coef_table(rows: list[tuple]) -> str:
-    """printCoefmat: (name, estimate, se, t, p) rows, with significance stars."""
-    est_se = fmt_vec([r[1] for r in rows] + [r[2] for r in rows], 4)
-    k = len(rows)
-    tvals = fmt_vec([round(float(r[3]), 3) for r in rows], 4)
-    body = [[r[0], est_se[i], est_se[k + i], tvals[i], fmt_p(r[4]), _stars(r[4])] for i, r in enumerate(rows)]
-    lines = _align(["", "Estimate", "Std. Error", "t value", "Pr(>|t|)", ""], body)
-    lines += ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
-    return "\n".join(lines)
-
-
-def resid_block(q) -> str:
-    """summary.lm's residual quantiles."""
-    return "\n".join(_align(["Min", "1Q", "Median", "3Q", "Max"], [fmt_vec(q, 4)], left=0))
-
-
 def formula_names(profile: Profile) -> dict[str, str]:
     """Role columns as they appear in formula text (backquoted unless syntactic)."""
     cols = {"y": profile.y, "x": profile.x, "w": profile.w, "cluster": profile.cluster,
@@ -280,20 +208,6 @@ def fit_stats(res) -> dict:
             "r2": float(res.rsquared), "adj_r2": float(res.rsquared_adj), "F": float(res.fvalue),
             "F_df": [int(round(res.df_model)), int(round(res.df_resid))], "F_p": float(res.f_pvalue),
             "resid_quantiles": q.tolist()}
-
-
-def lm_summary(formula: str, data: str, res, fs: dict | None = None) -> str:
-    """Text laid out like R's summary.lm (Call, Residuals, Coefficients, footer)."""
-    fs = fs or fit_stats(res)
-    rows = [(str(k), res.params[k], res.bse[k], res.tvalues[k], res.pvalues[k]) for k in res.params.index]
-    r2 = "Multiple R-squared" if res.k_constant else "Multiple R-squared (uncentred)"
-    lines = [f"Call:\nlm(formula = {formula}, data = {data})", "",
-             "Residuals:", resid_block(fs["resid_quantiles"]), "", "Coefficients:", coef_table(rows), "",
-             f"Residual standard error: {fmt_sig(fs['sigma'], 4)} on {fs['df_resid']} degrees of freedom",
-             f"{r2}:  {fmt_sig(fs['r2'], 4)},\tAdjusted R-squared:  {fmt_sig(fs['adj_r2'], 4)} ",
-             f"F-statistic: {fmt_sig(fs['F'], 4)} on {fs['F_df'][0]} and {fs['F_df'][1]} DF,  "
-             f"p-value: {fmt_p(fs['F_p'], 4, footer=True)}"]
-    return "\n".join(lines)
 
 
 def _result(name: str, prof: Profile, fixed: str, n: int, groups: int, record: dict,
@@ -498,7 +412,7 @@ def two_stage(students: pd.DataFrame, profile: Profile) -> OlsResult:
     diff = {"coef": (np.array(by_w[d.other]["coef"]) - np.array(by_w[d.ref]["coef"])).tolist(),
             "vcov": (S * (1 / m_lv[d.ref] + 1 / m_lv[d.other])).tolist()}
     w_name = formula_names(p)["w"]
-    text = "\n\n".join(f"Response {r} :\n\n" + lm_summary(f"{_r_name(r)} ~ {w_name}", "cluster_lines", fit)
+    text = "\n\n".join(f"Response {r} :\n\n" + lm_summary(f"{_r_name(r)} ~ {w_name}", "cluster_lines", fit, fit_stats(fit))
                        for r, fit in zip(resp, fits))
     if failed:
         text += "\n\nClusters without a line (not in the regression): " + "; ".join(

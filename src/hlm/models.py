@@ -29,6 +29,7 @@ from hlm.catalog import ModelSpec, lmm_names, model_names, model_spec
 from hlm.config import Profile, add_profile_args, profile_from_args
 from hlm.errors import DataError
 from hlm.io import read_json, write_json
+from hlm.rprint import align, fmt_p
 
 OLS_METHODS = {name: getattr(classic, name) for name in classic.LABELS}
 _NAME = re.compile(r"(?<![\w.])([A-Za-z_.][\w.]*)(?![\w.]*\s*\()")
@@ -238,12 +239,12 @@ def comparison_text(rows: list[dict], lrts: list[dict]) -> str:
     """A plain-text rendering of the two tables (for logs and the book's fallback)."""
     body = [[r["name"], str(r.get("npar", "")), *(f"{r[k]:.2f}" if k in r else "failed"
                                                    for k in ("AIC", "BIC", "logLik"))] for r in rows]
-    lines = classic._align(["model", "npar", "AIC", "BIC", "logLik"], body)
+    lines = align(["model", "npar", "AIC", "BIC", "logLik"], body)
     tests = [[f"{t['null']} vs {t['alt']}", t["criterion"], str(t["df"]),
               f"{t['statistic']:.3f}" if "statistic" in t else "failed",
-              classic.fmt_p(t["p"]) if "p" in t else "",
-              classic.fmt_p(t["p_boundary"]) if t.get("p_boundary") is not None else ""] for t in lrts]
-    lines += [""] + classic._align(["test", "fit", "df", "L.Ratio", "p-value", "p (boundary)"], tests)
+              fmt_p(t["p"]) if "p" in t else "",
+              fmt_p(t["p_boundary"]) if t.get("p_boundary") is not None else ""] for t in lrts]
+    lines += [""] + align(["test", "fit", "df", "L.Ratio", "p-value", "p (boundary)"], tests)
     return "\n".join(lines)
 
 

@@ -4,32 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _decimals(v: float, digits: int) -> int:
-    """Decimals R needs to show v with at most ``digits`` significant digits."""
-    if v == 0 or not np.isfinite(v):
-        return 0
-    for sig in range(1, digits + 1):
-        if float(f"{v:.{sig - 1}e}") == float(f"{v:.{digits - 1}e}"):
-            break
-    return max(0, sig - 1 - int(np.floor(np.log10(abs(v)))))
-
-
-def rformat(values, digits: int = 7) -> list[str]:
-    """Format numbers together as R's print does: common decimals, 7 significant digits."""
-    vals = [float(v) for v in values]
-    dec = max(_decimals(v, digits) for v in vals)
-    return [f"{v:.{dec}f}" for v in vals]
-
-
-def _table(rows: list[list[str]], header: list[str], names: bool = True) -> str:
-    """Columns right-aligned; the first one (row names) left-aligned when ``names``."""
-    cols = list(zip(header, *rows))
-    width = [max(len(c) for c in col) for col in cols]
-    lines = [" ".join(c.ljust(w) if (i == 0 and names) else c.rjust(w)
-                      for i, (c, w) in enumerate(zip(line, width))).rstrip()
-             for line in [header] + rows]
-    return "\n".join(lines)
+from hlm.rprint import rformat, table as _table
 
 
 def _abbrev(name: str) -> str:
