@@ -121,3 +121,15 @@ def test_noop_and_seed_change(built):
     out = dry.stdout + dry.stderr
     assert "sim_mean_line" in _figures(out, "clinics") and "chapter" in _jobs(out)
     assert not {"merge", "derive", "fit"} & _jobs(out)
+
+
+def test_mapping_mistake_caught_before_any_job(project, tmp_path):
+    work, fixture = project
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(fixture["config"].read_text().replace("column: age_std", "column: age"))
+    proc = snakemake(work, "--configfile", str(bad), "-n", check=False)
+    err = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "column 'age' (role x)" in err and "Did you mean 'age_std'" in err
+    assert "Columns present" in err and "sbp" in err and "urban" in err
+    assert "rule merge" not in err  # no job was scheduled
