@@ -7,6 +7,7 @@ fixed ``svg.hashsalt``, no date or software version in the metadata.
 from __future__ import annotations
 
 import functools
+import textwrap
 from pathlib import Path
 
 import matplotlib as mpl
@@ -187,13 +188,19 @@ def draw_ellipse(ax, e: ell.Ellipse, **kw):
     return ax.plot(p[:, 0], p[:, 1], **kw)[0]
 
 
+def _fit_label(ax, text: str) -> str:
+    """Wrap an axis label to the width of its panel (long role labels in narrow panels)."""
+    width_in = ax.get_position().width * ax.figure.get_figwidth()
+    return textwrap.fill(text, max(24, int(width_in * 14)))
+
+
 def beta_axes(ax, profile, diff: bool = False, levels=None):
     if diff and levels:
-        ax.set_xlabel(f"difference in intercept ({levels[1]} − {levels[0]})")
-        ax.set_ylabel(f"difference in {x_name(profile)} slope")
+        ax.set_xlabel(_fit_label(ax, f"difference in intercept ({levels[1]} − {levels[0]})"))
+        ax.set_ylabel(_fit_label(ax, f"difference in {x_name(profile)} slope"))
     else:
-        ax.set_xlabel(f"intercept ({y_name(profile)} at {x_name(profile)} = 0)")
-        ax.set_ylabel(f"slope of {x_name(profile)}")
+        ax.set_xlabel(_fit_label(ax, f"intercept ({y_name(profile)} at {x_name(profile)} = 0)"))
+        ax.set_ylabel(_fit_label(ax, f"slope of {x_name(profile)}"))
 
 
 def origin_cross(ax):
