@@ -199,3 +199,35 @@ def test_cli_failure_leaves_no_file(tmp_path, capsys):
     assert main(["merge", "--dataset", "bad", "--configfile", str(cfg), "--out", str(out)]) == 1
     assert "nowhere.csv" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_raw_column_clashing_with_a_derived_name(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    s, c = _write(tmp_path, students.rename(columns={"Minority": "n"}), schools)
+    _expect(_profile(hsb40, s, c), tmp_path, "columns n of", "derived variables", "rename")
+
+
+def test_female_value_must_occur(hsb40, raw_frames, tmp_path):
+    s, c = _write(tmp_path, *raw_frames)
+    roles = dict(hsb40.roles)
+    roles["sex"] = dataclasses.replace(roles["sex"], female="female")
+    _expect(_profile(hsb40, s, c, roles=roles), tmp_path, "female value 'female' never occurs",
+            "Female, Male")
+
+
+def test_numeric_codes_read_as_float(hsb40, raw_frames, tmp_path):
+    # 0/1 codes with a missing value are read as floats; "1" must still match 1.0
+    students, schools = raw_frames
+    students["Fem"] = (students["Sex"] == "Female").astype(float)
+    students.iloc[0, students.columns.get_loc("Fem")] = None
+    schools["Cath"] = (schools["Sector"] == "Catholic").astype(float)
+    s, c = _write(tmp_path, students, schools)
+    roles = dict(hsb40.roles)
+    roles["sex"] = dataclasses.replace(roles["sex"], column="Fem", female="1")
+    roles["w"] = dataclasses.replace(roles["w"], column="Cath", reference="0")
+    merged = merge(_profile(hsb40, s, c, roles=roles)).frame
+    assert list(merged["Cath"].cat.categories) == ["0", "1"]
+    from hlm.levels import derive
+    _, schools_out = derive(merged, _profile(hsb40, s, c, roles=roles))
+    comp = schools_out.set_index("School")["sex_comp"]
+    assert comp["1317"] == 1.0 and comp["2626"] == pytest.approx(18 / 38)  # notes: 2626 has 18 F of 38

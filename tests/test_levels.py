@@ -96,3 +96,12 @@ def test_without_sex_role(merged40, hsb40):
     students, schools = derive(merged40.frame, prof)
     assert "sex_cat" not in students and "sex_comp" not in schools
     assert schools.set_index("School").loc["4530", "sid"] == "C4530"
+
+
+def test_cluster_with_unknown_sex_gets_no_category(merged40, hsb40):
+    frame = merged40.frame.copy()
+    frame["Sex"] = frame["Sex"].astype(object)
+    frame.loc[frame["School"] == "2626", "Sex"] = None
+    students, schools = derive(frame, hsb40)
+    row = schools.set_index("School").loc["2626"]
+    assert np.isnan(row["sex_comp"]) and pd.isna(row["sex_cat"]) and row["sid"] == "P2626"

@@ -68,6 +68,40 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], path: Path) ->
                         "Fix the column name in the profile's roles.")
 
 
+def as_text(values: pd.Series) -> pd.Series:
+    """Values as text for matching a level named in the profile: a 0/1 column read as
+    float (because of a missing value) gives "0"/"1", not "0.0"/"1.0"."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.dropna()
+        if (whole == np.round(whole)).all():
+            return values.astype("Int64").astype("string")
+    return values.astype("string")
+
+
+def reserved_columns(profile: Profile) -> set[str]:
+    """Names the derive step adds: a raw column may not already use them."""
+    return {ROW, "n", "sid", "sex_comp", "sex_cat", profile.cvar_x, profile.dvar_x,
+            f"mean_{profile.y}", f"mean_{profile.x}"}
+
+
+def check_reserved(frames: dict[Path, pd.DataFrame], profile: Profile) -> None:
+    for path, frame in frames.items():
+        clash = sorted(reserved_columns(profile) & set(frame.columns))
+        if clash:
+            raise DataError(f"columns {', '.join(clash)} of {path} have names that the pipeline gives to "
+                            "derived variables (row number, cluster size, informative id, composition, "
+                            "cluster means); rename them in the file.")
+
+
+def check_sex(merged: pd.DataFrame, profile: Profile) -> None:
+    """The value coding female must occur in the sex column, or compositions would be wrong."""
+    female = str(profile.roles["sex"].female)
+    seen = sorted(set(as_text(merged[profile.sex]).dropna()))
+    if female not in seen:
+        raise DataError(f"the sex role's female value '{female}' never occurs in column '{profile.sex}' "
+                        f"(values: {_show(seen)}); set `female:` to the value that codes female.")
+
+
 def check_numeric(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     """Convert a y/x column to float; text that is not a number is an error naming the rows."""
     raw = frame[column]
@@ -155,7 +189,7 @@ def check_w(merged: pd.DataFrame, profile: Profile) -> pd.Series:
     if isinstance(ref, bool):
         raise DataError(f"the reference level of w ('{w}') reads as a YAML boolean ({ref}); "
                         "quote it in the profile, e.g. reference: \"no\".")
-    values = merged[w].astype("string")
+    values = as_text(merged[w])
     if values.isna().any():
         bad = sorted(set(merged.loc[values.isna(), profile.cluster]))
         raise DataError(f"w column '{w}' is missing for clusters {_show(bad)}; give every cluster a value.")
@@ -196,6 +230,7 @@ def merge(profile: Profile) -> Merged:
     check_profile_files(profile)
     check_schools(schools, profile)
     check_students(students, profile)
+    check_reserved({profile.students: students, profile.schools: schools}, profile)
     students.insert(0, ROW, np.arange(1, len(students) + 1))
     for role in ("y", "x"):
         col = profile.roles[role].column
@@ -223,6 +258,8 @@ def merge(profile: Profile) -> Merged:
         raise DataError(f"clusters {_show(lost)} have no students left after dropping rows with "
                         f"missing {profile.y}/{profile.x}; remove them from the sample.")
     merged[profile.w] = check_w(merged, profile)
+    if profile.sex:
+        check_sex(merged, profile)
     merged = merged.sort_values([profile.cluster, ROW], key=lambda s: id_sort_key(s) if s.name == profile.cluster else s)
     front = [ROW, profile.cluster]
     merged = merged[front + [c for c in merged.columns if c not in front]].reset_index(drop=True)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hlm.config import Profile, add_profile_args, profile_from_args
-from hlm.data import ROW, id_sort_key, read_merged
+from hlm.data import ROW, as_text, id_sort_key, read_merged
 from hlm.io import atomic_path
 
 COMPOSITIONS = ("Girls", "Boys", "Coed")
@@ -83,14 +83,15 @@ def tab(frame: pd.DataFrame, rows: str, cols: str | None = None, totals: bool = 
 
 def sex_composition(frame: pd.DataFrame, profile: Profile) -> pd.Series:
     """Proportion female in each row's cluster (the notes' Sex.comp)."""
-    female = (frame[profile.sex].astype("string") == str(profile.roles["sex"].female)).astype(float)
+    female = (as_text(frame[profile.sex]) == str(profile.roles["sex"].female)).astype(float)
     female[frame[profile.sex].isna()] = np.nan
     return cvar(female, frame[profile.cluster])
 
 
 def composition_category(comp: pd.Series) -> pd.Series:
-    """Girls (all female), Boys (none female) or Coed (the notes' Sex.cat)."""
-    cat = np.where(comp == 1, "Girls", np.where(comp == 0, "Boys", "Coed"))
+    """Girls (all female), Boys (none female) or Coed (the notes' Sex.cat); none when the
+    cluster's sex is unknown (all missing)."""
+    cat = np.where(comp == 1, "Girls", np.where(comp == 0, "Boys", np.where(comp.isna(), None, "Coed")))
     return pd.Series(pd.Categorical(cat, categories=list(COMPOSITIONS)), index=comp.index)
 
 
@@ -104,7 +105,7 @@ def informative_id(frame: pd.DataFrame, profile: Profile) -> pd.Series:
     w = frame[profile.w].astype("string")
     label = w.str[0].str.upper() + frame[profile.cluster].astype(str)
     if profile.sex and "sex_cat" in frame:
-        label = label + frame["sex_cat"].astype("string").str[0]
+        label = label + frame["sex_cat"].astype("string").str[0].fillna("")
     is_ref = (w == str(profile.w_reference)).astype(int)
     key = pd.DataFrame({"sid": label, "ref": is_ref, "mx": cvar(frame[profile.x], frame[profile.cluster]),
                         "id": id_sort_key(frame[profile.cluster])})

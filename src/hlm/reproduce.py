@@ -102,10 +102,16 @@ def load_notes_values(path: Path = REFERENCE / "notes_values.yaml") -> tuple[dic
     return yaml.safe_load(text), yaml.load(text, Loader=yaml.BaseLoader)
 
 
+# The notes' analysis: their columns in these roles, Catholic as the reference level.
+NOTES_ROLES = {"y": "MathAch", "x": "SES", "w": "Sector", "reference": "Catholic"}
+
+
 def notes_apply(students: pd.DataFrame, profile: Profile, values: dict) -> bool:
-    """The notes' numbers describe this dataset only for their own 40-school sample."""
+    """The notes' numbers describe only their own 40-school sample, analysed with their roles."""
     ids = set(students[profile.cluster].astype(str))
-    return ids == {str(s) for s in values["sample_schools"]} and len(students) == values["data"]["n_students"]
+    roles = {"y": profile.y, "x": profile.x, "w": profile.w, "reference": str(profile.w_reference)}
+    return (ids == {str(s) for s in values["sample_schools"]}
+            and len(students) == values["data"]["n_students"] and roles == NOTES_ROLES)
 
 
 def _by(frame: pd.DataFrame, key: str, col: str) -> dict:
@@ -273,7 +279,8 @@ def build(art: Artifacts, p: Profile, reference: Path = REFERENCE) -> dict:
         return {"dataset": p.name, "applies": False,
                 "reason": (f"this build uses '{p.title}' ({len(students)} {p.unit_label}s in "
                            f"{students[p.cluster].nunique()} {p.cluster_label}s), not the notes' "
-                           f"{len(numbers['sample_schools'])}-school sample"),
+                           f"{len(numbers['sample_schools'])}-school sample analysed with their roles "
+                           f"({', '.join(f'{k} = {v}' for k, v in NOTES_ROLES.items())})"),
                 "notes": [], "r": []}
     computed = computed_values(art, p)
     ref = json.loads((reference / "hs40_r_reference.json").read_text(encoding="utf-8"))

@@ -90,3 +90,34 @@ def test_nlme_df_rule():
     df.loc[0, "m"] += 1.0
     col, _ = nlme_df(build_design(df, "y ~ x + m", "~ 1 | g"))
     assert col == {"(Intercept)": 22, "x": 22, "m": 22}
+
+
+def test_backquoted_grouping_column():
+    # a cluster column that is not a Python identifier (an ordinary name in R), as the
+    # catalog writes it: backquoted
+    import numpy as np
+    import pandas as pd
+    from hlm.lmm import fit
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(12), 8)
+    df = pd.DataFrame({"School.ID": g.astype(str), "ses score": rng.normal(size=g.size)})
+    df["y"] = 2 + df["ses score"] + rng.normal(size=12)[g] + rng.normal(size=g.size)
+    r = fit(df, fixed="y ~ `ses score`", random="~ 1 | `School.ID`")
+    assert r.groups == 12 and set(r.fixef_dict()) == {"(Intercept)", "ses score"}
+
+
+def test_unidentifiable_variance_components_refused():
+    import numpy as np
+    import pandas as pd
+    import pytest
+    from hlm.errors import ModelError
+    from hlm.lmm import fit
+    rng = np.random.default_rng(4)
+    one = pd.DataFrame({"g": np.arange(30).astype(str), "x": rng.normal(size=30)})
+    one["y"] = one["x"] + rng.normal(size=30)
+    with pytest.raises(ModelError, match="one row per cluster"):
+        fit(one, fixed="y ~ x", random="~ 1 | g")
+    two = pd.DataFrame({"g": np.repeat(np.arange(15), 2).astype(str), "x": rng.normal(size=30)})
+    two["y"] = two["x"] + rng.normal(size=30)
+    with pytest.raises(ModelError, match="too few for 30 random effects"):
+        fit(two, fixed="y ~ x", random="~ 1 + x | g")

@@ -84,7 +84,12 @@ def split_random(random: str) -> tuple[str, str]:
             f"random part {random!r} must look like '~ 1 | g', '~ 1 + x | g' or '~ 0 + x | g'")
     lhs, grp = text[1:].split("|")
     lhs, grp = lhs.strip(), grp.strip()
-    if not lhs or not re.fullmatch(r"[A-Za-z_][\w.]*", grp):
+    quoted = re.fullmatch(r"`([^`]+)`", grp)  # a non-syntactic column name, backquoted
+    if quoted:
+        grp = quoted.group(1)
+    elif not re.fullmatch(r"[A-Za-z_][\w.]*", grp):
+        grp = ""
+    if not lhs or not grp:
         raise ModelError(f"random part {random!r}: need terms before '|' and one grouping column after it")
     return lhs, grp
 
@@ -165,6 +170,17 @@ def _columns(frame, order: np.ndarray | None) -> np.ndarray:
     return out
 
 
+def check_identifiable(n_groups: int, n: int, q: int, grp: str) -> None:
+    """Variance components need more rows than clusters, and more than random effects
+    (as lme4's checks that levels < rows and rows > random effects)."""
+    if n_groups >= n:
+        raise ModelError(f"{n_groups} levels of '{grp}' for {n} rows: with one row per cluster the "
+                         "cluster variance cannot be told apart from the residual variance")
+    if n <= q * n_groups:
+        raise ModelError(f"{n} rows are too few for {q * n_groups} random effects ({q} per level of "
+                         f"'{grp}'); use fewer random terms or clusters with more rows")
+
+
 def build_design(data: pd.DataFrame, fixed: str, random: str) -> Design:
     """Build the sorted design of ``fixed`` / ``random`` on ``data`` (rows with NA dropped)."""
     if not isinstance(data, pd.DataFrame):
@@ -193,6 +209,7 @@ def build_design(data: pd.DataFrame, fixed: str, random: str) -> Design:
     check_rank(X, x_names)
     if X.shape[0] <= X.shape[1]:
         raise ModelError(f"{X.shape[0]} rows are too few for {X.shape[1]} fixed effects")
+    check_identifiable(len(ids), X.shape[0], Z.shape[1], grp)
     return Design(
         fixed=fixed, random=random, response=str(mm.lhs.columns[0]), group_var=grp,
         y=(ymat[:, 0] if order is None else ymat[order, 0]).copy(), X=X, Z=Z, x_names=tuple(x_names), z_names=tuple(z_names),
