@@ -279,8 +279,8 @@ def build(art: Artifacts, p: Profile, reference: Path = REFERENCE) -> dict:
         return {"dataset": p.name, "applies": False,
                 "reason": (f"this build uses '{p.title}' ({len(students)} {p.unit_label}s in "
                            f"{students[p.cluster].nunique()} {p.cluster_label}s), not the notes' "
-                           f"{len(numbers['sample_schools'])}-school sample analysed with their roles "
-                           f"({', '.join(f'{k} = {v}' for k, v in NOTES_ROLES.items())})"),
+                           f"{len(numbers['sample_schools'])}-school sample analysed with the "
+                           "notes' outcome, predictor and reference level"),
                 "notes": [], "r": []}
     computed = computed_values(art, p)
     ref = json.loads((reference / "hs40_r_reference.json").read_text(encoding="utf-8"))

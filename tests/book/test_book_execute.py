@@ -169,6 +169,19 @@ def test_raising_cell_fails_with_chapter_line_and_traceback(tmp_path):
     assert [p.name for p in out.parent.iterdir()] == []
 
 
+HANGS = "# Hang {#sec-hang}\n\n```{python}\nimport time\nwhile True:\n    time.sleep(0.05)\n```\n"
+DIES = "# Die {#sec-die}\n\n```{python}\nimport os\nos._exit(3)\n```\n"
+
+
+@pytest.mark.parametrize("text, message", [(HANGS, "CellTimeoutError"), (DIES, "DeadKernelError")])
+def test_hung_or_dead_kernel_fails_the_job(tmp_path, monkeypatch, text, message):
+    monkeypatch.setenv("HLM_CELL_TIMEOUT", "3")
+    root = write_project(tmp_path, {"bad": text})
+    with pytest.raises(BookError, match=rf"report/bad.qmd:3: cell could not run: {message}"):
+        execute_chapter("report/bad.qmd", root / "out/bad.md", "d", root=root)
+    assert not (root / "out/bad.md").exists()
+
+
 def test_raising_inline_expression(tmp_path):
     text = "# Bad {#sec-bad}\n\nText `{python} 1 + 1`\nvalue `{python} undefined_name`, `{python} 3`.\n"
     root = write_project(tmp_path, {"bad": text})

@@ -111,7 +111,10 @@ def relink_images(text: str, line: int, ctx: Context) -> str:
 
 def _kernel_manager(tmp: Path):
     from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
+    # The asynchronous manager gives nbclient an asynchronous client, so that its cell
+    # timeout and its check that the kernel is still alive can run while it waits for
+    # output (with a blocking client a hung or dead kernel would hang the job).
+    from jupyter_client.manager import AsyncKernelManager
 
     spec_dir = tmp / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True)
@@ -121,7 +124,7 @@ def _kernel_manager(tmp: Path):
         "language": "python",
     }))
     ksm = KernelSpecManager(kernel_dirs=[str(tmp / "kernels")])
-    return KernelManager(
+    return AsyncKernelManager(
         kernel_name=KERNEL_NAME, kernel_spec_manager=ksm, transport="ipc", ip=str(tmp / "ipc")
     )
 
@@ -166,6 +169,7 @@ class Runner:
         self._cm = self.client.setup_kernel(env=self.env)
         try:
             self._cm.__enter__()
+            self._kc = self.client.kc  # nbclient forgets it on exit; keep it to stop the channels
         except Exception as err:
             self._tmp.cleanup()
             raise BookError(
@@ -183,10 +187,12 @@ class Runner:
         try:
             self._cm.__exit__(*exc)
         finally:
+            from nbclient.util import run_sync
+
             try:
-                if self.client.kc is not None:
-                    self.client.kc.stop_channels()
-                self.client.km.shutdown_kernel(now=True)
+                if getattr(self, "_kc", None) is not None:
+                    self._kc.stop_channels()
+                run_sync(self.client.km.shutdown_kernel)(now=True)
             except Exception:  # the kernel may already be gone
                 pass
             self._tmp.cleanup()

@@ -89,12 +89,20 @@ def pandoc(args: list[str], text: str, where: str, locate=None, line_of=None) ->
 _PANDOC_VERSION: tuple[int, ...] | None = None
 
 
+MIN_PANDOC = (3, 8)  # the typst writer, and ids kept on table captions (`: cap {#tbl-x}`)
+
+
 def pandoc_version() -> tuple[int, ...]:
     global _PANDOC_VERSION
     if _PANDOC_VERSION is None:
         out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True).stdout
         m = re.search(r"pandoc\S*\s+(\d+(?:\.\d+)*)", out)
         _PANDOC_VERSION = tuple(int(x) for x in m.group(1).split(".")) if m else (0,)
+        if _PANDOC_VERSION < MIN_PANDOC:
+            raise BookError(
+                f"pandoc {'.'.join(map(str, _PANDOC_VERSION))} at {pandoc_path()} is too old for the "
+                f"built-in renderer (needs {'.'.join(map(str, MIN_PANDOC))} or newer): "
+                "pip install -U 'pypandoc-binary>=1.16.2', or unset HLM_PANDOC")
     return _PANDOC_VERSION
 
 
@@ -200,7 +208,8 @@ def load_chapters(project: Project, build_dir: Path, root: Path) -> list[Chapter
 
         text = "\n" * offset + body
         # pandoc's AST of an unchanged chapter is reused (a one-chapter edit re-parses one)
-        key = hashlib.sha1(f"{pandoc_path()}\0{PANDOC_FORMAT}\0{text}".encode()).hexdigest()
+        version = ".".join(map(str, pandoc_version()))
+        key = hashlib.sha1(f"{pandoc_path()}\0{version}\0{PANDOC_FORMAT}\0{text}".encode()).hexdigest()
         cache = build_dir / ".cache" / f"{ch.name}.{key[:16]}.json"
         if cache.is_file():
             doc.ast = json.loads(cache.read_text(encoding="utf-8"))
