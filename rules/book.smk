@@ -18,12 +18,19 @@ from hlm.book.project import load as _book_load
 
 # The code a chapter job and the book job run: inputs, so that editing it reruns them.
 _BOOK_SRC = _Path(_book_load.__code__.co_filename).resolve().parent
-_CHAPTER_CODE = [str(_BOOK_SRC / f) for f in ("execute.py", "kernel.py", "qmd.py", "tables.py")] + [
-    str(_BOOK_SRC.parent / "bookdata.py")
-]
-_RENDER_CODE = sorted(str(p) for p in _BOOK_SRC.glob("*.py")) + sorted(
-    str(p) for p in (_BOOK_SRC / "assets").iterdir()
+
+
+def _book_code(paths):
+    """Relative to the project when inside it, so a moved project keeps its rule inputs."""
+    base = _Path(workflow.basedir).resolve()
+    return [str(p.relative_to(base)) if p.is_relative_to(base) else str(p) for p in paths]
+
+
+_CHAPTER_CODE = _book_code(
+    [_BOOK_SRC / f for f in ("execute.py", "kernel.py", "qmd.py", "tables.py", "project.py")]
+    + [_BOOK_SRC.parent / f for f in ("bookdata.py", "artifacts.py", "config.py")]
 )
+_RENDER_CODE = _book_code(sorted(_BOOK_SRC.glob("*.py")) + sorted((_BOOK_SRC / "assets").iterdir()))
 
 BOOK_YML = "_quarto.yml"
 if _Path(BOOK_YML).is_file():

@@ -56,14 +56,21 @@ def profile_wording(dataset):
 HLM_SRC = Path(check_profile_files.__code__.co_filename).resolve().parent  # src/hlm
 
 
+def project_path(path):
+    """A path relative to the project when inside it (so a moved or re-cloned project
+    keeps the same rule inputs), else absolute."""
+    rel = os.path.relpath(Path(path).resolve(), Path(workflow.basedir).resolve())
+    return str(path) if rel.startswith("..") else rel
+
+
 def code(*parts):
     """Source files of the package that a step runs ("data.py", "lmm/"): rule inputs, so
     that editing the analysis code reruns exactly the steps that use it."""
     files = []
     for part in parts:
         path = HLM_SRC / part
-        files += sorted(str(p) for p in path.glob("*.py")) if part.endswith("/") else [str(path)]
-    return files
+        files += sorted(path.glob("*.py")) if part.endswith("/") else [path]
+    return [project_path(f) for f in files]
 
 
 def profile_of(dataset):

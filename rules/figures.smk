@@ -7,16 +7,16 @@
 from hlm.figures.registry import FIGURES, HERE as _FIG_DIR, figure_names
 
 _HLM_DIR = _FIG_DIR.parent
-_FIG_CODE = [str(_FIG_DIR / "_base.py"), str(_HLM_DIR / "hlm.mplstyle"), str(_HLM_DIR / "ellipse.py")]
+_FIG_CODE = [project_path(p) for p in (_FIG_DIR / "_base.py", _HLM_DIR / "hlm.mplstyle", _HLM_DIR / "ellipse.py")]
 
 
 def figure_inputs(wildcards):
     spec = FIGURES[wildcards.name]
     files = [f"data/processed/{wildcards.dataset}/{t}" for t in spec.tables]
     files += [f"data/fits/{wildcards.dataset}/{m}.json" for m in spec.fits]
-    files += _FIG_CODE + [str(spec.source)]
+    files += _FIG_CODE + [project_path(spec.source)]
     if spec.group == "simulation":
-        files.append(str(_HLM_DIR / "simulate.py"))
+        files.append(project_path(_HLM_DIR / "simulate.py"))
     return files
 
 

@@ -103,7 +103,9 @@ class BookData:
             missing = ", ".join(FIGURES[name].needs)
             return (f"*(Figure {name} is not drawn for this dataset: its profile has no "
                     f"{missing} role.)*")
-        path = self.artifacts.figure_path(name)
+        # relative to the chapter's directory (the kernel's working directory, here and
+        # under Quarto), so the link also works in a plain `quarto render`
+        path = os.path.relpath(self.artifacts.figure_path(name), Path.cwd())
         caption = FIGURES[name].caption(self.profile)
         return f"![{caption}]({path}){{#{label}}}"
 

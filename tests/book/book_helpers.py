@@ -45,6 +45,9 @@ def execute_all(root: Path, dataset: str = DATASET) -> Path:
 STUB = r'''#!{python}
 """A stand-in for quarto: records its arguments and writes the outputs it would."""
 import json, os, sys, pathlib, yaml
+if sys.argv[1:] == ["--version"]:
+    print(os.environ.get("QUARTO_STUB_VERSION", "1.9.18"))
+    sys.exit(0)
 log = pathlib.Path(os.environ["QUARTO_STUB_LOG"])
 with log.open("a") as f:
     f.write(json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd()}}) + "\n")

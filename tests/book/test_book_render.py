@@ -293,6 +293,18 @@ def test_quarto_on_path_is_used(built_book, tmp_path, monkeypatch):
     assert (built_book["build"] / "_quarto.yml").read_text().startswith("# Written by hlm.book.render")
 
 
+def test_old_quarto_falls_back_to_the_builtin_renderer(built_book, tmp_path, monkeypatch):
+    make_stub(tmp_path / "bin")
+    log = tmp_path / "quarto.log"
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("QUARTO_STUB_LOG", str(log))
+    monkeypatch.setenv("QUARTO_STUB_VERSION", "1.6.42")
+    result = render_book(DATASET, root=built_book["root"], out_dir=tmp_path / "old", formats=("html",))
+    assert "quarto" not in result and result["html"].is_file() and not log.exists()
+    with pytest.raises(BookError, match=r"Quarto 1.6.42 cannot render a typst book \(needs 1.9"):
+        render_book(DATASET, root=built_book["root"], renderer="quarto", out_dir=tmp_path / "x")
+
+
 def test_renderer_quarto_requires_quarto(built_book, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BookError, match="no `quarto` on PATH"):

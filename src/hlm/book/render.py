@@ -358,6 +358,7 @@ def quarto_project(project: Project, build_dir: Path, out_dir: Path, book: dict)
     for key in ("execute", "jupyter", "engine", "knitr", "freeze"):
         cfg.pop(key, None)  # the DAG executed the chapters: Quarto must not run anything
     proj = dict(cfg.get("project") or {})
+    proj.pop("render", None)  # the top-level list names the .qmd sources, not the executed .md
     proj["type"] = "book"
     proj["output-dir"] = os.path.relpath(out_dir, build_dir)
     cfg["project"] = proj
@@ -383,6 +384,15 @@ def quarto_project(project: Project, build_dir: Path, out_dir: Path, book: dict)
     return path
 
 
+MIN_QUARTO = (1, 9)  # books in the typst format (the PDF) first shipped in Quarto 1.9
+
+
+def quarto_version(quarto: str) -> tuple[int, ...]:
+    proc = subprocess.run([quarto, "--version"], capture_output=True, text=True)
+    m = re.search(r"(\d+(?:\.\d+)+)", proc.stdout)
+    return tuple(int(x) for x in m.group(1).split(".")) if m else (0,)
+
+
 def render_quarto(quarto: str, project: Project, build_dir: Path, out_dir: Path, book: dict) -> dict:
     missing = [ch for ch in project.chapters if not (build_dir / f"{ch.name}.md").is_file()]
     if missing:
@@ -392,10 +402,11 @@ def render_quarto(quarto: str, project: Project, build_dir: Path, out_dir: Path,
     proc = subprocess.run(cmd, cwd=build_dir)
     if proc.returncode != 0:
         raise BookError(f"`{' '.join(cmd)}` failed with exit code {proc.returncode}")
-    index = out_dir / "index.html"
-    if not index.is_file():
-        raise BookError(f"`{' '.join(cmd)}` did not write {index}")
-    return {"html": index, "pdf": out_dir / f"{project.output_file}.pdf", "quarto": quarto}
+    index, pdf = out_dir / "index.html", out_dir / f"{project.output_file}.pdf"
+    for path in (index, pdf):
+        if not path.is_file():
+            raise BookError(f"`{' '.join(cmd)}` did not write {path}")
+    return {"html": index, "pdf": pdf, "quarto": quarto}
 
 
 # --------------------------------------------------------------------------- entry points
@@ -437,6 +448,14 @@ def render_book(
     quarto = shutil.which("quarto") if renderer in ("auto", "quarto") else None
     if renderer == "quarto" and not quarto:
         raise BookError("--renderer quarto: no `quarto` on PATH")
+    if quarto and quarto_version(quarto) < MIN_QUARTO:
+        found = ".".join(map(str, quarto_version(quarto)))
+        need = ".".join(map(str, MIN_QUARTO))
+        if renderer == "quarto":
+            raise BookError(f"Quarto {found} cannot render a typst book (needs {need} or newer)")
+        print(f"[book] Quarto {found} is older than {need} (typst books): using the built-in renderer",
+              file=sys.stderr)
+        quarto = None
     if quarto:
         return render_quarto(quarto, project, build_dir, out_dir, book)
     return render_builtin(project, build_dir, out_dir, root, book, formats)
