@@ -105,3 +105,10 @@ def test_cluster_with_unknown_sex_gets_no_category(merged40, hsb40):
     students, schools = derive(frame, hsb40)
     row = schools.set_index("School").loc["2626"]
     assert np.isnan(row["sex_comp"]) and pd.isna(row["sex_cat"]) and row["sid"] == "P2626"
+
+
+def test_informative_id_prefix_tells_levels_apart():
+    from hlm.levels import w_prefix
+    assert w_prefix(pd.Series(["Catholic", "Public"], dtype="string")).tolist() == ["C", "P"]
+    assert w_prefix(pd.Series(["Public", "Private", "Public"], dtype="string")).tolist() == ["Pu", "Pr", "Pu"]
+    assert w_prefix(pd.Series(["no", "yes"], dtype="string")).tolist() == ["N", "Y"]

@@ -95,6 +95,17 @@ def composition_category(comp: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical(cat, categories=list(COMPOSITIONS)), index=comp.index)
 
 
+def w_prefix(w: pd.Series) -> pd.Series:
+    """The shortest start of w's levels that tells them apart, capitalised: "C"/"P" for
+    Catholic/Public, "Pu"/"Pr" for Public/Private."""
+    levels = sorted(set(w.dropna()))
+    k = 1
+    while k < max(map(len, levels)) and len({lv[:k].lower() for lv in levels}) < len(levels):
+        k += 1
+    start = w.str[:k]
+    return start.str[0].str.upper() + start.str[1:]
+
+
 def informative_id(frame: pd.DataFrame, profile: Profile) -> pd.Series:
     """w's initial + cluster id (+ composition initial), e.g. C4530G, as an ordered factor.
 
@@ -103,7 +114,7 @@ def informative_id(frame: pd.DataFrame, profile: Profile) -> pd.Series:
     by its mean x.
     """
     w = frame[profile.w].astype("string")
-    label = w.str[0].str.upper() + frame[profile.cluster].astype(str)
+    label = w_prefix(w) + frame[profile.cluster].astype(str)
     if profile.sex and "sex_cat" in frame:
         label = label + frame["sex_cat"].astype("string").str[0].fillna("")
     is_ref = (w == str(profile.w_reference)).astype(int)
