@@ -131,3 +131,21 @@ def test_start_values_are_used(hs, hs_fits):
     res = fit(hs, "MathAch ~ SES", "~ 1 + SES | School", start=hs_fits["random_coef"].theta)
     assert res.optsum.start == pytest.approx(tuple(hs_fits["random_coef"].theta))
     assert res.logLik == pytest.approx(hs_fits["random_coef"].logLik, abs=1e-8)
+
+
+def test_singular_fit_names_its_boundary_parameters():
+    # all 160 HSB schools: lme4 also reports this intercepts-and-slopes fit as singular
+    from pathlib import Path
+
+    import pandas as pd
+
+    from hlm.config import get_profile, load_config
+    from hlm.data import merge
+    from hlm.levels import derive
+    from hlm.lmm import fit
+
+    cfg = load_config()
+    students, _ = derive(merge(get_profile(cfg, "hsb160")).frame, get_profile(cfg, "hsb160"))
+    r = fit(students, fixed="MathAch ~ SES * Sector", random="~ 1 + SES | School")
+    assert r.singular and r.optsum.boundary == (2,)  # theta[2]: the slope's own Cholesky entry
+    assert r.to_dict()["optimizer"]["boundary"] == [2]

@@ -36,7 +36,7 @@ class OptSummary:
     method: str
     messages: tuple
     converged: bool
-    boundary: tuple     # indices of theta set to the boundary (zero)
+    boundary: tuple     # indices of theta on the boundary (zero): the fit is singular
 
     def to_dict(self) -> dict:
         return {"start": [float(v) for v in self.start], "final": [float(v) for v in self.final],
@@ -215,4 +215,4 @@ def optimize_theta(obj: Objective, start=None) -> tuple[np.ndarray, OptSummary]:
         messages.append("the projected gradient at the returned point is not small: check the fit")
     return x, OptSummary(start=tuple(x0), final=tuple(x), fval=fx, evaluations=obj.evaluations,
                          method=" + ".join(methods), messages=tuple(messages), converged=conv,
-                         boundary=tuple(moved))
+                         boundary=tuple(int(i) for i in np.flatnonzero(np.isfinite(lower) & (x <= 1e-10))))
