@@ -32,3 +32,17 @@ def test_figure_markdown_and_absent_role(hsb40, config):
 def test_number_formats():
     assert num(-1.23456, 2) == "\u22121.23" and num(1977, 0) == "1,977" and num(None) == "NA"
     assert pval(1e-7) == "< 0.0001" and pval(0.0146) == "0.0146"
+
+
+def test_reading_a_failed_fit_names_the_model_and_error(hsb40, config, tmp_path):
+    import json
+    from hlm.errors import HlmError
+    fits = tmp_path / "data" / "fits" / "hsb40"
+    fits.mkdir(parents=True)
+    (fits / "random_coef.json").write_text(json.dumps(
+        {"model": "random_coef", "converged": False, "error": "ModelError: too few rows"}))
+    book = BookData(profile=hsb40, config=config, root=tmp_path)
+    rec = book.fit("random_coef")
+    assert rec["error"].startswith("ModelError")  # the record itself stays readable
+    with pytest.raises(HlmError, match="model 'random_coef', which could not be fitted.*too few rows"):
+        rec["fixef"]

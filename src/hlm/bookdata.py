@@ -33,6 +33,15 @@ class UndeclaredArtifact(HlmError):
     """A chapter read an artifact that its front matter does not list."""
 
 
+class FailedFit(dict):
+    """The record of a fit that failed: reading a result from it says which model failed
+    and why, instead of a bare KeyError deep in a chapter."""
+
+    def __missing__(self, key):
+        raise HlmError(f"the chapter reads '{key}' of model '{self.get('model')}', which could not be "
+                       f"fitted on this dataset: {self.get('error')}")
+
+
 def declared_inputs(path: Path) -> dict[str, list[str]]:
     """The `hlm:` block of a chapter's front matter: fits, figures, tables."""
     from hlm.book.project import read_front_matter
@@ -73,7 +82,8 @@ class BookData:
     def fit(self, model: str) -> dict:
         self._check("fits", model)
         if model not in self._cache:
-            self._cache[model] = self.artifacts.fit(model)
+            result = self.artifacts.fit(model)
+            self._cache[model] = FailedFit(result) if "error" in result else result
         return self._cache[model]
 
     def students(self) -> pd.DataFrame:
