@@ -13,50 +13,26 @@ import matplotlib
 
 from hlm import config
 from hlm.errors import DataError
-from hlm.io import atomic_path, read_json
+from hlm.artifacts import Artifacts
+from hlm.io import atomic_path
 
 
 def _root() -> Path:
     return config.ROOT
 
 
-def _read_students(path: Path, profile):
-    try:
-        from hlm.levels import read_students
-    except ImportError:  # the data stage's reader is optional here
-        read_students = None
-    if read_students is not None:
-        return read_students(path)
-    import pandas as pd
-    return pd.read_parquet(path)
-
-
-def _read_schools(path: Path, profile):
-    try:
-        from hlm.levels import read_schools
-    except ImportError:
-        read_schools = None
-    if read_schools is not None:
-        return read_schools(path, profile)
-    import pandas as pd
-    return pd.read_csv(path, dtype={profile.cluster: str})
-
-
 def load_inputs(spec, dataset: str, profile, root: Path | None = None) -> dict:
-    """The keyword arguments of a figure function: tables and fits its spec reads."""
-    root = Path(root or _root())
-    processed, fitdir = root / "data" / "processed" / dataset, root / "data" / "fits" / dataset
-    kwargs = {"profile": profile, "students": None, "schools": None, "fits": {}}
-    for path in [processed / t for t in spec.tables] + [fitdir / f"{m}.json" for m in spec.fits]:
+    """The keyword arguments of a figure function: the tables and fits its spec reads."""
+    art = Artifacts(dataset, Path(root or _root()))
+    needed = [art.table(t) for t in spec.tables] + [art.fit_path(m) for m in spec.fits]
+    for path in needed:
         if not path.exists():
             raise DataError(f"figure '{spec.name}' needs {path}, which does not exist; "
                             "run the data and model stages first (make book)")
-    if "students.parquet" in spec.tables:
-        kwargs["students"] = _read_students(processed / "students.parquet", profile)
-    if "schools.csv" in spec.tables:
-        kwargs["schools"] = _read_schools(processed / "schools.csv", profile)
-    kwargs["fits"] = {m: read_json(fitdir / f"{m}.json") for m in spec.fits}
-    return kwargs
+    return {"profile": profile,
+            "students": art.students() if "students.parquet" in spec.tables else None,
+            "schools": art.schools(profile) if "schools.csv" in spec.tables else None,
+            "fits": {m: art.fit(m) for m in spec.fits}}
 
 
 def run(argv: list[str]) -> int:
