@@ -27,6 +27,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from hlm.config import Profile
+from hlm.data import id_sort_key
 from hlm.errors import DataError, ModelError
 from hlm.rprint import align as _align, coef_table, fmt_p, lm_summary
 
@@ -114,15 +115,9 @@ def prepare(students: pd.DataFrame, profile: Profile) -> Prepared:
                         "it must be a cluster-level variable.")
     raw_ids = frame[profile.cluster]
     frame[profile.cluster] = raw_ids.astype(str)
-    order = pd.DataFrame({"id": frame[profile.cluster], "key": _sort_key(raw_ids)}).drop_duplicates("id")
+    order = pd.DataFrame({"id": frame[profile.cluster], "key": id_sort_key(raw_ids.astype(str))}).drop_duplicates("id")
     ids = tuple(order.sort_values(["key", "id"])["id"])
     return Prepared(frame.reset_index(drop=True), profile, levels, ids)
-
-
-def _sort_key(ids: pd.Series) -> pd.Series:
-    """Numeric order when every id looks like a number (R's factor of a numeric id), else text."""
-    numeric = pd.to_numeric(ids.astype(str), errors="coerce")
-    return numeric if numeric.notna().all() else ids.astype(str)
 
 
 def _w_levels(w: pd.Series, profile: Profile) -> tuple[str, str]:

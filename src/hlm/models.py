@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from hlm import classic
+from hlm.artifacts import Artifacts
 from hlm.catalog import ModelSpec, lmm_names, model_names, model_spec
 from hlm.config import Profile, add_profile_args, profile_from_args
 from hlm.errors import DataError
@@ -36,11 +37,6 @@ _NAME = re.compile(r"(?<![\w.])([A-Za-z_.][\w.]*)(?![\w.]*\s*\()")
 
 
 # --- inputs -----------------------------------------------------------------------------------
-
-def default_students(dataset: str) -> Path:
-    """students.parquet of `dataset`, relative to the working directory (Snakemake's)."""
-    return Path("data") / "processed" / dataset / "students.parquet"
-
 
 def load_students(path: str | Path) -> pd.DataFrame:
     path = Path(path)
@@ -151,7 +147,7 @@ def run_fit(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     cfg, profile = profile_from_args(args)
     model_spec(cfg, args.model, profile)  # unknown names fail before reading data
-    students = load_students(args.students or default_students(profile.name))
+    students = load_students(args.students or Artifacts(profile.name).students_path)
     write_json(args.out, fit_model(cfg, args.model, profile, students))
     return 0
 
@@ -279,7 +275,7 @@ def run_compare(argv: list[str]) -> int:
         if not path.exists():
             raise DataError(f"{path} does not exist; fit the model first (snakemake {path}).")
         fits[name] = read_json(path)
-    students = load_students(args.students or default_students(profile.name))
+    students = load_students(args.students or Artifacts(profile.name).students_path)
     table = comparison(fits, ml_refitter(cfg, profile, students), dataset=profile.name)
     write_json(args.out, table)
     return 0
