@@ -81,6 +81,32 @@ def test_undefined_points_are_infinite():
     assert f([np.nan]) == np.inf
 
 
+def test_undefined_points_give_gradient_methods_a_way_back(monkeypatch):
+    """Where the deviance is undefined, value_and_grad returns a finite penalty above the last
+    defined value, growing with the distance from that point, its gradient pointing back;
+    so L-BFGS-B started where the deviance is undefined still reaches the optimum."""
+    import hlm.lmm.objective as objective
+    from hlm.lmm.optimize import optimize_theta
+    df = simulate(np.random.default_rng(1), 30, [8] * 30, 1, G=[[0.25]])
+    best = devfun(df, "y ~ x", "~ 1 | g")
+    theta, _ = optimize_theta(best)
+    obj = devfun(df, "y ~ x", "~ 1 | g")
+    f0 = obj(theta)
+    defined = objective.evaluate
+    monkeypatch.setattr(objective, "evaluate",
+                        lambda cp, th, with_u=False: None if np.any(np.abs(th) > 2 * theta) else defined(cp, th, with_u))
+    f1, g1 = obj.value_and_grad(3 * theta)            # nothing defined seen yet: back to theta = 0
+    assert np.isfinite(f1) and g1[0] > 0
+    assert obj.value_and_grad(theta)[0] == pytest.approx(f0)
+    f2, g2 = obj.value_and_grad(4 * theta)
+    f3, g3 = obj.value_and_grad(6 * theta)
+    assert f0 < f2 < f3 and 0 < g2[0] < g3[0]
+    f4, g4 = obj.value_and_grad([np.nan])
+    assert np.isfinite(f4) and np.all(np.isfinite(g4))
+    th, opt = optimize_theta(devfun(df, "y ~ x", "~ 1 | g"), start=[3 * theta[0]])
+    assert opt.converged and th == pytest.approx(theta, rel=1e-6)
+
+
 @settings(max_examples=40, deadline=None)
 @given(problems())
 def test_analytic_gradient_equals_finite_differences(prob):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pandas as pd
 
 from hlm.errors import ModelError
+from hlm.lmm.basis import Basis
 from hlm.lmm.design import Design, build_design
 from hlm.lmm.objective import Objective, cross_products
 from hlm.lmm.optimize import optimize_theta
@@ -29,12 +33,25 @@ def _relevel(data: pd.DataFrame, reference: dict | None) -> pd.DataFrame:
 
 def fit_design(design: Design, method: str = "REML", model: str | None = None,
                start=None, df_method: str = "nlme") -> LmmResult:
-    """Fit a prepared Design (used by ``fit`` and for ML refits)."""
+    """Fit a prepared Design (used by ``fit`` and for ML refits).
+
+    The deviance is minimised on centred, scaled and orthonormalised columns
+    (``basis.py``); the result, and the optimizer's record, are in the user's
+    parametrisation (``optsum.start`` is the ``start`` given, else the identity
+    that the optimizer starts from in the internal basis)."""
     if method not in ("REML", "ML"):
         raise ModelError(f"method must be 'REML' or 'ML', not {method!r}")
-    obj = Objective(cross_products(design.X, design.Z, design.y, design.starts), method)
-    theta, opt = optimize_theta(obj, start)
-    return build_result(design, obj, theta, opt, model=model, df_method=df_method)
+    basis, Xi, Zi, yi = Basis.fit(design.X, design.Z, design.y)
+    obj = Objective(cross_products(Xi, Zi, yi, design.starts), method)
+    theta, opt = optimize_theta(obj, None if start is None else basis.theta_internal(start))
+    jac = basis.log_jacobian(design.n, design.p, obj.reml)
+    final = basis.theta(theta)
+    opt = replace(opt, start=opt.start if start is None else tuple(map(float, start)),
+                  final=tuple(final), fval=opt.fval - 2 * jac,
+                  boundary=tuple(int(i) for i in np.flatnonzero(np.isfinite(obj.lower) & (final == 0))),
+                  messages=(f"deviances below are on centred, scaled, orthonormalised columns; "
+                            f"add {-2 * jac:.10g} for the user's",) + opt.messages)
+    return build_result(design, basis, obj, theta, opt, model=model, df_method=df_method)
 
 
 def fit(data: pd.DataFrame, fixed: str, random: str, method: str = "REML", *,

@@ -15,7 +15,12 @@ With M_j = Lambda' Z_j'Z_j Lambda + I and W_j = Lambda' Z_j'[X_j y_j]:
     REML: ldL2 + ldRX2 + (n - p) (1 + log(2 pi r2 / (n - p)))
 
 where ldL2 = sum_j log|M_j| and ldRX2 = log|RX'RX|: the same deviance as
-lme4's, whose half negative is nlme's and lme4's logLik.
+lme4's, whose half negative is nlme's and lme4's logLik.  It is undefined
+(``evaluate`` returns None, the deviance inf) where RX'RX is not positive
+definite or r2 <= 0 in floating point; ``Objective.value_and_grad`` returns a
+finite penalty there instead, so that gradient-based optimizers step back.
+
+``fit`` minimises it on centred, scaled and orthonormalised columns (``basis.py``).
 """
 
 from __future__ import annotations
@@ -229,7 +234,8 @@ def full_loglik(cp: CrossProducts, theta, sigma: float, reml: bool = True) -> fl
 class Objective:
     """The profiled deviance as a callable of theta (lme4's ``devFunOnly``).
 
-    ``Objective(cp, "REML")(theta)`` -> deviance; ``.evaluations`` counts calls."""
+    ``Objective(cp, "REML")(theta)`` -> deviance (inf where undefined);
+    ``.evaluations`` counts calls."""
 
     def __init__(self, cp: CrossProducts, method: str = "REML"):
         if method not in ("REML", "ML"):
@@ -239,19 +245,34 @@ class Objective:
         self.reml = method == "REML"
         self.lower = theta_lower(cp.q)
         self.evaluations = 0
+        self._last = None       # (theta, deviance) at the last point where it was defined
 
     def __call__(self, theta) -> float:
         self.evaluations += 1
         return deviance(self.cp, theta, self.reml)
 
     def value_and_grad(self, theta) -> tuple[float, np.ndarray]:
-        """Deviance and its analytic gradient in theta (inf and NaN where undefined)."""
+        """Deviance and its analytic gradient in theta.
+
+        Where the deviance is undefined, a penalty for gradient-based optimizers:
+        f0 + (1 + |f0|) (1 + |theta - theta0|^2), with its gradient, theta0 the last
+        point where the deviance was defined (at first theta = 0, no random effects),
+        f0 the deviance there: larger than f0, and its gradient points back."""
         from hlm.lmm.gradient import deviance_gradient
         self.evaluations += 1
+        theta = np.asarray(theta, dtype=float)
         st = evaluate(self.cp, theta)
-        if st is None:
-            return np.inf, np.zeros(self.cp.n_theta)
-        return deviance_from_state(self.cp, st, self.reml), deviance_gradient(self.cp, st, self.reml)
+        if st is not None:
+            f = deviance_from_state(self.cp, st, self.reml)
+            self._last = (theta.copy(), f)
+            return f, deviance_gradient(self.cp, st, self.reml)
+        if self._last is None:
+            zero = np.zeros(self.cp.n_theta)
+            self._last = (zero, np.nan_to_num(deviance(self.cp, zero, self.reml), posinf=0.0))
+        theta0, f0 = self._last
+        d = np.nan_to_num(theta - theta0, nan=1.0, posinf=1.0, neginf=-1.0)
+        w = 1.0 + abs(f0)
+        return f0 + w * (1.0 + d @ d), 2.0 * w * d
 
     def state(self, theta) -> State | None:
         return evaluate(self.cp, theta, with_u=True)

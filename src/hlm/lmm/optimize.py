@@ -1,16 +1,23 @@
-"""Minimise the profiled deviance over theta: bounded quasi-Newton, then checks.
+"""Minimise the profiled deviance over theta: bounded quasi-Newton, then Newton.
 
-1. L-BFGS-B on theta with bounds (diagonal of Lambda >= 0) and the analytic
-   gradient (``gradient.py``).
-2. If it stops early (a projected gradient that is not small), a bounded
-   Nelder-Mead polish from where it stopped, then L-BFGS-B again.  If the point
-   is still not converged, or is on or near the boundary, restarts from other
-   points (0.1 I, the point pushed off the boundary, 3 I): a boundary point can
-   be a local optimum (the notes' ctx_w model from lme4's start).  The best wins.
+1. L-BFGS-B on theta with bounds (diagonal of Lambda >= FLOOR) and the
+   analytic gradient (``gradient.py``), then Newton steps (below).
+2. If that does not converge, or ends on or near the boundary, restarts from
+   other points (0.1 I, the point pushed off the boundary, 3 I): a boundary
+   point can be a local optimum, or a saddle (an indefinite Hessian).  The
+   best wins.  If still not converged, a bounded Nelder-Mead polish, then
+   L-BFGS-B again.
 3. Diagonal elements of Lambda that end near zero are set to zero (the
    boundary) when that does not worsen the deviance; such fits are singular.
-   An interior optimum gets one Newton step (Hessian from differences of the
-   analytic gradient) for the last digits.
+
+Newton steps and the convergence test work on the free coordinates (all but
+those held at their bound, or at FLOOR, by a positive gradient), with the
+Hessian from central differences of the analytic gradient.  Converged means:
+that Hessian is positive (semi-)definite and the Newton decrement g'H^-1 g / 2,
+the deviance still to gain to second order, is below ``NEWTON_TOL`` -- a
+criterion in deviance units that does not grow with n or depend on how theta
+is scaled.  Each Newton step is accepted only if it lowers the deviance
+(backtracking; the last one, taken once converged, if it does not raise it).
 """
 
 from __future__ import annotations
@@ -24,11 +31,15 @@ from hlm.lmm.objective import Objective, tril_index
 
 BOUNDARY_TOL = 1e-4     # diagonal theta below this is tried at zero
 THETA_MAX = 1e4        # sd of a random effect / sigma beyond this: degenerate fit
-GRAD_TOL = 1e-3         # projected gradient (deviance scale) for "converged"
+NEWTON_TOL = 1e-6      # Newton decrement (deviance scale) for "converged"
+FLOOR = 1e-8            # lower bound of the diagonal of Lambda for L-BFGS-B
+FLAT = 1e-6             # Hessian eigenvalues below FLAT * largest count as flat (saddle if < -FLAT)
 
 
 @dataclass(frozen=True)
 class OptSummary:
+    """The optimizer's record (``fit`` reports it in the user's parametrisation)."""
+
     start: tuple
     final: tuple
     fval: float
@@ -73,9 +84,13 @@ def default_start(q: int) -> np.ndarray:
 
 
 def _lbfgsb(obj, x0, lower):
-    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
+    """L-BFGS-B with the diagonal of Lambda kept >= FLOOR, not 0: at 0 the gradient in
+    the last diagonal element is 0 (the deviance is even in it), so L-BFGS-B could stop
+    at a saddle there.  The boundary itself is tried afterwards (``_to_boundary``)."""
+    bounds = [(lo + FLOOR if np.isfinite(lo) else None, None) for lo in lower]
+    x0 = np.maximum(x0, lower + FLOOR)
     res = minimize(obj.value_and_grad, x0, method="L-BFGS-B", jac=True, bounds=bounds,
-                   options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9})
+                   options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-9})
     return np.maximum(res.x, lower), float(res.fun), bool(res.success), str(res.message)
 
 
@@ -87,14 +102,6 @@ def _nelder_mead(f, x0, lower):
                    options={"initial_simplex": simplex, "xatol": 1e-10, "fatol": 1e-12,
                             "maxfev": 4000})
     return np.maximum(res.x, lower), float(res.fun), bool(res.success), str(res.message)
-
-
-def _converged(obj, x, lower) -> bool:
-    """Projected (analytic) gradient small relative to the deviance's size (it grows with n)."""
-    fx, g = obj.value_and_grad(x)
-    g = np.where((x <= lower + 1e-12) & (g > 0), 0.0, g)
-    tol = GRAD_TOL * max(1.0, abs(fx) / 1e4)
-    return bool(np.isfinite(fx) and np.max(np.abs(g), initial=0.0) < tol)
 
 
 def _to_boundary(f, x, fx, lower, messages):
@@ -130,32 +137,62 @@ def richardson_gradient(f, x: np.ndarray, lower=None, rel: float = 1e-4) -> np.n
     return g
 
 
-def _newton_polish(obj, x, fx, lower, messages):
-    """One Newton step (analytic gradient, Hessian from its central differences).
+def _newton(obj, x, lower):
+    """(Newton step, Newton decrement) on the free coordinates at x; decrement inf at a
+    saddle or where the Hessian is not finite.
 
-    The deviance is flat near its minimum (a change of 1e-8 in theta moves it by
-    1e-13), so quasi-Newton stops a few 1e-8 short; this recovers those digits."""
-    if np.any(x - lower < 1e-3):
-        return x, fx
+    Eigenvalues of the Hessian below FLAT times the largest are raised to that
+    floor (a flat direction, as along a rank-deficient Lambda's rotations)."""
     g = obj.value_and_grad(x)[1]
+    free = (x > lower + FLOOR) | (g < 1e-8)
+    step = np.zeros_like(x)
+    if not free.any():
+        return step, 0.0
     H = np.empty((x.size, x.size))
     for i in range(x.size):
-        h = 1e-5 * max(1.0, abs(x[i]))
         e = np.zeros_like(x)
-        e[i] = h
-        H[i] = (obj.value_and_grad(x + e)[1] - obj.value_and_grad(x - e)[1]) / (2 * h)
-    H = (H + H.T) / 2
-    if not np.all(np.isfinite(H)) or np.any(np.linalg.eigvalsh(H) <= 0):
-        return x, fx
-    step = np.linalg.solve(H, g)
-    new = x - step
-    if np.any(new - lower < 1e-3) or np.max(np.abs(step)) > 1e-3 * max(1.0, np.max(np.abs(x))):
-        return x, fx
-    fn = obj(new)
-    if fn <= fx + 1e-12 * abs(fx) + 1e-8:
-        messages.append(f"Newton step of size {np.max(np.abs(step)):.2g} (deviance {fx:.12g} -> {fn:.12g})")
-        return new, min(fx, fn)
-    return x, fx
+        e[i] = 1e-5 * max(1.0, abs(x[i]))
+        H[i] = (obj.value_and_grad(x + e)[1] - obj.value_and_grad(x - e)[1]) / (2 * e[i])
+    H = (H + H.T)[np.ix_(free, free)] / 2
+    if not np.all(np.isfinite(H)):
+        return step, np.inf
+    w, V = np.linalg.eigh(H)
+    floor = FLAT * max(w[-1], 0.0)
+    if w[-1] <= 0 or w[0] < -floor:
+        return step, np.inf
+    gv = V.T @ g[free]
+    step[free] = -V @ (gv / np.maximum(w, floor))
+    return step, float(-g[free] @ step[free] / 2)
+
+
+def _newton_polish(obj, x, fx, lower, messages, max_steps: int = 50):
+    """Newton steps until the decrement is below NEWTON_TOL, then one more unless it raises
+    the deviance (the last digits); returns (x, fx, converged).
+
+    The deviance is flat near its minimum (a change of 1e-8 in theta moves it by
+    1e-13), so quasi-Newton stops short, by more the larger n is."""
+    f_start, steps = fx, 0
+    while True:
+        step, dec = _newton(obj, x, lower)
+        if not np.isfinite(dec) or steps == max_steps:
+            break
+        done = dec < NEWTON_TOL
+        for t in [1.0] if done else 0.5 ** np.arange(30):
+            new = np.maximum(x + t * step, lower)
+            fn = obj(new)
+            if fn < fx or (done and fn <= fx):     # the last step may be below rounding
+                break
+        else:
+            break
+        x, fx, steps = new, fn, steps + 1
+        if done:
+            break
+    if steps:
+        messages.append(f"Newton: {steps} step(s) (deviance {f_start:.12g} -> {fx:.12g})")
+    if dec >= NEWTON_TOL:
+        messages.append(f"Newton decrement {dec:.3g} at the returned point" if np.isfinite(dec)
+                        else "the Hessian at the returned point is not positive semi-definite")
+    return x, fx, bool(dec < NEWTON_TOL)
 
 
 def _alt_starts(x: np.ndarray, q: int) -> list[np.ndarray]:
@@ -197,22 +234,24 @@ def optimize_theta(obj: Objective, start=None) -> tuple[np.ndarray, OptSummary]:
     messages, methods = [], ["L-BFGS-B"]
     x, fx, _, msg = _lbfgsb(obj, x0, lower)
     messages.append(f"L-BFGS-B: {msg}")
-    conv = _converged(obj, x, lower)
-    if not conv:
-        x, fx = _polish(obj, x, fx, lower, messages, methods)
-        conv = _converged(obj, x, lower)
+    x, fx, conv = _newton_polish(obj, x, fx, lower, messages)
     if not conv or np.any(np.isfinite(lower) & (x < BOUNDARY_TOL)):
-        x, fx = _restarts(obj, x, fx, lower, messages, methods)
-    x, fx, moved = _to_boundary(obj, x, fx, lower, messages)
-    if not moved:
-        x, fx = _newton_polish(obj, x, fx, lower, messages)
-    conv = _converged(obj, x, lower)
+        x1, f1 = _restarts(obj, x, fx, lower, messages, methods)
+        if x1 is not x:
+            x, fx, conv = _newton_polish(obj, x1, f1, lower, messages)
+    if not conv:
+        x1, f1 = _polish(obj, x, fx, lower, messages, methods)
+        if x1 is not x:
+            x, fx, conv = _newton_polish(obj, x1, f1, lower, messages)
+    x1, f1, moved = _to_boundary(obj, x, fx, lower, messages)
+    if moved:
+        x, fx, conv = _newton_polish(obj, x1, f1, lower, messages)
     if np.max(np.abs(x)) > THETA_MAX:
         conv = False
         messages.append(f"theta = {np.round(x, 1).tolist()}: the residual variance is going to 0 and the "
                         "likelihood may be unbounded; the random part is too rich for these data")
     if not conv:
-        messages.append("the projected gradient at the returned point is not small: check the fit")
+        messages.append("the optimum was not reached: check the fit")
     return x, OptSummary(start=tuple(x0), final=tuple(x), fval=fx, evaluations=obj.evaluations,
                          method=" + ".join(methods), messages=tuple(messages), converged=conv,
                          boundary=tuple(int(i) for i in np.flatnonzero(np.isfinite(lower) & (x <= 1e-10))))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from hlm.lmm.basis import Basis
 from hlm.lmm.design import Design, nlme_df
 from hlm.lmm.objective import CrossProducts, Objective
 from hlm.lmm.optimize import OptSummary
@@ -121,7 +122,7 @@ def _information(method: str, ll: float, npar: int, n: int, p: int) -> tuple[flo
     return aic, -2 * ll + npar * np.log(nobs)
 
 
-def _blups(design: Design, st, sigma: float):
+def _blups(st, sigma: float):
     lam = st.lam
     b = st.u @ lam.T
     cov = sigma**2 * np.einsum("ak,jkl,bl->jab", lam, st.Minv, lam)
@@ -141,8 +142,8 @@ def _interval(est, half, transform=lambda v: v) -> dict:
             "upper": float(transform(est + half))}
 
 
-def _var_intervals(cp: CrossProducts, z_names, G, sigma, reml) -> tuple[dict, dict | None]:
-    pars, cov = ap_var(cp, G, sigma, reml)
+def _var_intervals(cp: CrossProducts, basis: Basis, z_names, G, sigma, reml) -> tuple[dict, dict | None]:
+    pars, cov = ap_var(cp, G, sigma, reml, basis.G_internal)
     q = len(z_names)
     if cov is None:
         return {}, None
@@ -154,40 +155,43 @@ def _var_intervals(cp: CrossProducts, z_names, G, sigma, reml) -> tuple[dict, di
     return re, _interval(pars[-1], half[-1], np.exp)
 
 
-def build_result(design: Design, obj: Objective, theta: np.ndarray, opt: OptSummary,
+def build_result(design: Design, basis: Basis, obj: Objective, theta: np.ndarray, opt: OptSummary,
                  model: str | None = None, df_method: str = "nlme") -> LmmResult:
-    """Everything about a fit, computed once at the optimum theta."""
+    """Everything about a fit, computed once at the optimum: ``obj`` and ``theta`` are in
+    the internal basis, ``opt`` already in the user's; results are in the user's."""
     cp, reml = obj.cp, obj.reml
     st = obj.state(theta)
     n, p = cp.n, cp.p
-    sigma = float(np.sqrt(st.r2 / (n - p if reml else n)))
-    vcov = sigma**2 * np.linalg.inv(st.RXtRX)
+    sigma_i = float(np.sqrt(st.r2 / (n - p if reml else n)))
+    sigma = basis.s * sigma_i
+    beta = basis.beta(st.beta)
+    vcov = basis.vcov(sigma_i**2 * np.linalg.inv(st.RXtRX))
     se = np.sqrt(np.diag(vcov))
     col_df, term_df = nlme_df(design)
     df = np.array([col_df[k] for k in design.x_names], dtype=float)
     if df_method == "satterthwaite":
         from hlm.lmm.inference import satterthwaite_df
-        df = satterthwaite_df(cp, theta, sigma, reml, np.eye(p))
+        df = satterthwaite_df(cp, theta, sigma_i, reml, basis.T)   # user coefficient k = row k of T
     elif df_method != "nlme":
         raise ValueError(f"df_method must be 'nlme' or 'satterthwaite', not {df_method!r}")
-    tval = st.beta / se
+    tval = beta / se
     pval = 2 * stats.t.sf(np.abs(tval), df)
-    G = sigma**2 * st.lam @ st.lam.T
+    G = basis.G(sigma_i**2 * st.lam @ st.lam.T)
     ll = -0.5 * opt.fval
     npar = p + cp.n_theta + 1
     aic, bic = _information(obj.method, ll, npar, n, p)
-    b, bcov = _blups(design, st, sigma)
+    b, bcov = basis.ranef(*_blups(st, sigma_i))
     half = stats.t.ppf(0.975, df) * se
-    fixed_int = {k: _interval(st.beta[i], half[i]) for i, k in enumerate(design.x_names)}
-    re_int, sig_int = _var_intervals(cp, design.z_names, G, sigma, reml)
-    diag = np.diag(st.lam)
+    fixed_int = {k: _interval(beta[i], half[i]) for i, k in enumerate(design.x_names)}
+    re_int, sig_int = _var_intervals(cp, basis, design.z_names, G, sigma, reml)
     return LmmResult(
         model=model, fixed=design.fixed, random=design.random, method=obj.method, n=n,
-        groups=design.J, x_names=design.x_names, z_names=design.z_names, fixef=_ro(st.beta),
+        groups=design.J, x_names=design.x_names, z_names=design.z_names, fixef=_ro(beta),
         vcov=_ro(vcov), se=_ro(se), df=_ro(df), df_method=df_method, df_terms=term_df,
-        t=_ro(tval), p=_ro(pval), sigma=sigma, G=_ro(G), theta=_ro(theta), logLik=ll, AIC=aic,
-        BIC=bic, npar=npar, converged=opt.converged, singular=bool(np.any(diag <= 1e-10)),
+        t=_ro(tval), p=_ro(pval), sigma=sigma, G=_ro(G), theta=_ro(opt.final), logLik=ll, AIC=aic,
+        BIC=bic, npar=npar, converged=opt.converged, singular=bool(np.any(np.diag(st.lam) <= 1e-10)),
         optsum=opt, interval_table={"fixed": fixed_int, "reStruct": re_int or None, "sigma": sig_int},
         group_ids=design.group_ids, cluster_n=design.counts.copy(), ranef=_ro(b),
-        ranef_cov=_ro(bcov), **_observations(design, st.beta, b, sigma), design=design, cp=cp,
+        ranef_cov=_ro(bcov), **_observations(design, beta, b, sigma), design=design,
+        cp=basis.user_cross_products(cp),
     )

@@ -53,8 +53,10 @@ def from_natural(pars: np.ndarray, q: int) -> tuple[np.ndarray, float]:
     return cor * np.outer(sd, sd), float(np.exp(pars[-1]))
 
 
-def _loglik_natural(cp: CrossProducts, pars: np.ndarray, reml: bool) -> float:
+def _loglik_natural(cp: CrossProducts, pars: np.ndarray, reml: bool, to_cp=None) -> float:
     G, sigma = from_natural(pars, cp.q)
+    if to_cp is not None:
+        G, sigma = to_cp(G, sigma)
     try:
         lam = np.linalg.cholesky(G / sigma**2)
     except np.linalg.LinAlgError:
@@ -62,15 +64,19 @@ def _loglik_natural(cp: CrossProducts, pars: np.ndarray, reml: bool) -> float:
     return full_loglik(cp, lambda_to_theta(lam), sigma, reml)
 
 
-def ap_var(cp: CrossProducts, G: np.ndarray, sigma: float, reml: bool):
-    """(natural parameters, their approximate covariance) or (pars, None) if not a maximum."""
+def ap_var(cp: CrossProducts, G: np.ndarray, sigma: float, reml: bool, to_cp=None):
+    """(natural parameters, their approximate covariance) or (pars, None) if not a maximum.
+
+    ``to_cp`` maps (G, sigma) to the parametrisation of ``cp`` when that differs
+    from the one of G and sigma (the user's G, the internal basis's cross-products):
+    the likelihood differs by a constant, the Hessian not."""
     if np.any(np.diag(G) <= 0):
         return None, None
     with np.errstate(divide="ignore", invalid="ignore"):
         pars = natural_pars(G, sigma)
         if not np.all(np.isfinite(pars)):
             return pars, None
-        H = hessian(lambda v: _loglik_natural(cp, v, reml), pars, rel=1e-4)
+        H = hessian(lambda v: _loglik_natural(cp, v, reml, to_cp), pars, rel=1e-4)
     if not np.all(np.isfinite(H)) or np.any(np.linalg.eigvalsh(H) >= 0):
         return pars, None
     return pars, np.linalg.inv(-H)
