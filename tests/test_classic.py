@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 
 from _fixtures_models import ours, r_ref, students160, students40  # noqa: F401
 from hlm import classic
 from hlm.errors import DataError, ModelError
+from hlm.rprint import lm_summary
 
 REL = 1e-8
 
@@ -345,3 +347,128 @@ def test_own_data_with_other_names(tmp_path):
     assert out["fe_common_slope"]["term"] == "age_std:urbanyes"
     assert set(out["two_stage"]["coef"]["slope"]) == {"(Intercept)", "urbanyes"}
     assert out["between"]["fixed"] == "mean_sbp ~ mean_age_std"
+
+
+# --- the fixed-effects methods without a dummy design (hlm.within) -------------------------------
+
+def random_students(seed: int) -> pd.DataFrame:
+    """Unbalanced clusters, w constant within each; 101 has one row, 102 and 103 two (103 with
+    equal x), 104 a constant x; rows in shuffled order."""
+    rng = np.random.default_rng(seed)
+    sizes = np.concatenate([[1, 2, 2, 5], rng.integers(3, 25, size=26)])
+    g = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    w = np.where(np.arange(len(sizes)) % 2 == 0, "Public", "Catholic")
+    x = rng.normal(rng.normal(size=len(sizes))[g], 1.0)
+    x[g == 3] = 0.5
+    x[g == 2] = -1.25
+    y = 12 + 2 * x + (w[g] == "Public") * (1 - x) + rng.normal(size=len(sizes))[g] * 2 + rng.normal(size=len(g)) * 3
+    return pd.DataFrame({"School": (101 + g).astype(str), "SES": x, "MathAch": y, "Sector": w[g]})
+
+
+def dense_dummies(data: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    ids = sorted(data["School"].unique(), key=int)
+    return ids, (data["School"].to_numpy()[:, None] == np.array(ids)[None, :]).astype(float)
+
+
+def same(fit: dict, dense) -> None:
+    """fixef/se/t/p/df and vcov of a result equal a statsmodels fit's, name by name."""
+    names = list(dense.params.index)
+    assert list(fit["fixef"]) == names
+    for key, ref in (("fixef", dense.params), ("se", dense.bse), ("t", dense.tvalues), ("p", dense.pvalues)):
+        np.testing.assert_allclose([fit[key][k] for k in names], ref.to_numpy(), rtol=1e-10)
+    assert set(fit["df"].values()) == {int(dense.df_resid)}
+    V = dense.cov_params().to_numpy()
+    np.testing.assert_allclose(fit["vcov"], V, rtol=1e-10, atol=1e-12 * np.abs(V).max())
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fe_lines_equals_the_dense_design(seed, hsb40):
+    data = random_students(seed)
+    fit = classic.fe_lines(data, hsb40).to_dict()
+    ids, D = dense_dummies(data)
+    lined = [j for j, c in enumerate(ids) if j not in (0, 2, 3)]  # 101: one row; 103, 104: constant x
+    X = pd.DataFrame(np.hstack([D, D[:, lined] * data[["SES"]].to_numpy()]),
+                     columns=[f"School{c}" for c in ids] + [f"School{ids[j]}:SES" for j in lined])
+    dense = sm.OLS(data["MathAch"].to_numpy(), X).fit()
+    same(fit, dense)
+    assert [f["cluster"] for f in fit["failed"]] == ["101", "103", "104"]
+    assert [f["n"] for f in fit["failed"]] == [1, 2, 5]
+    assert "x is constant (-1.25)" in fit["failed"][1]["reason"]
+    fs = classic.fit_stats(dense)
+    assert fit["sigma"] == pytest.approx(fs["sigma"], rel=1e-10) and fit["df_resid"] == fs["df_resid"]
+    lm_text, rest = fit["summary"].split("\n\nClusters without a line (an intercept only, left out of the means): ")
+    assert lm_text == lm_summary("MathAch ~ School / SES - 1", "students", dense, fs)
+    assert rest.startswith("101 (only 1 observation") and "nan" not in fit["summary"].lower()
+    V = dense.cov_params()
+    for cid, c in fit["clusters"].items():
+        pair = [f"School{cid}", f"School{cid}:SES"]
+        np.testing.assert_allclose(c["vcov"], V.loc[pair, pair].to_numpy(), rtol=1e-10)
+    L = np.zeros((2, len(X.columns)))  # Public - Catholic means of the lines (the notes' diffmat %*% L)
+    public = set(data.loc[data["Sector"] == "Public", "School"])
+    for sign in (1, -1):
+        members = [j for j in lined if (ids[j] in public) == (sign == 1)]
+        for j in members:
+            L[0, j] = L[1, len(ids) + lined.index(j)] = sign / len(members)
+    ref = classic.wald(dense, L, ["int_diff", "slope_diff"])
+    for key in ("F", "p"):
+        assert fit["wald"][key] == pytest.approx(ref[key], rel=1e-10)
+    assert fit["wald"]["df"] == ref["df"]
+    for row in ("int_diff", "slope_diff"):
+        for key in ("estimate", "se", "t", "p"):
+            assert fit["wald"]["rows"][row][key] == pytest.approx(ref["rows"][row][key], rel=1e-10)
+    np.testing.assert_allclose(fit["diff"]["vcov"], L @ V.to_numpy() @ L.T, rtol=1e-10)
+
+
+def test_fe_common_slope_and_within_effect_equal_the_dense_design(hsb40):
+    data = random_students(3)
+    ids, D = dense_dummies(data)
+    x, public = data["SES"].to_numpy(), (data["Sector"] == "Public").to_numpy(float)
+    X = pd.DataFrame(np.column_stack([np.ones(len(x)), x, D[:, 1:], x * public]),
+                     columns=["(Intercept)", "SES"] + [f"School{c}" for c in ids[1:]] + ["SES:SectorPublic"])
+    dense = sm.OLS(data["MathAch"].to_numpy(), X).fit()
+    fit = classic.fe_common_slope(data, hsb40).to_dict()
+    same(fit, dense)
+    fs = classic.fit_stats(dense)
+    assert fit["summary"] == lm_summary("MathAch ~ SES + School + SES:Sector", "students", dense, fs)
+    for key in ("sigma", "r2", "adj_r2", "F", "F_p"):
+        assert fit[key] == pytest.approx(fs[key], rel=1e-10), key
+    np.testing.assert_allclose(fit["resid_quantiles"], fs["resid_quantiles"], rtol=1e-10, atol=1e-12)
+    assert (fit["df_resid"], fit["F_df"]) == (fs["df_resid"], fs["F_df"])
+    assert fit["effect"]["se"] == pytest.approx(dense.bse["SES:SectorPublic"], rel=1e-10)
+    V = dense.cov_params().loc[["SES", "SES:SectorPublic"], ["SES", "SES:SectorPublic"]].to_numpy()
+    np.testing.assert_allclose(fit["vcov_slopes"]["vcov"], V, rtol=1e-10)
+    within = sm.OLS(data["MathAch"].to_numpy(), np.column_stack([np.ones(len(x)), D[:, 1:], x])).fit()
+    eff = classic.three_effects(data, hsb40).to_dict()["within"]
+    assert [eff[k] for k in ("estimate", "se", "t", "p")] == pytest.approx(
+        [within.params[-1], within.bse[-1], within.tvalues[-1], within.pvalues[-1]], rel=1e-10)
+    assert eff["df"] == within.df_resid == len(x) - len(ids) - 1
+
+
+def test_many_coefficients_store_blocks_not_the_full_vcov(hsb40, monkeypatch):
+    data = random_students(4)
+    small = {m: getattr(classic, m)(data, hsb40).to_dict() for m in ("fe_lines", "fe_common_slope")}
+    monkeypatch.setattr(classic, "FULL_VCOV_MAX", 20)  # both fits have more coefficients than this
+    for name, full in small.items():
+        fit = getattr(classic, name)(data, hsb40).to_dict()
+        assert fit["vcov"] is None and len(full["vcov"]) == len(fit["fixef"]) > 20
+        assert {k: v for k, v in fit.items() if k != "vcov"} == {k: v for k, v in full.items() if k != "vcov"}
+    V = np.array(small["fe_lines"]["vcov"])
+    names = list(small["fe_lines"]["fixef"])
+    for cid, c in small["fe_lines"]["clusters"].items():  # the blocks are the whole of the matrix
+        i, j = names.index(f"School{cid}"), names.index(f"School{cid}:SES")
+        assert np.array(c["vcov"]) == pytest.approx(V[np.ix_([i, j], [i, j])], rel=1e-12)
+        V[np.ix_([i, j], [i, j])] = 0
+    for f in small["fe_lines"]["failed"]:
+        i = names.index(f"School{f['cluster']}")
+        assert V[i, i] == pytest.approx(small["fe_lines"]["se"][f"School{f['cluster']}"] ** 2)
+        V[i, i] = 0
+    assert not V.any()
+
+
+def test_fe_lines_without_residual_df_is_a_model_error(hsb40):
+    data = pd.DataFrame({"School": ["1", "1", "2", "2", "3", "3"], "SES": [0.0, 1.0, 0.0, 1.0, 2.0, 3.0],
+                         "MathAch": [1.0, 2.0, 3.0, 5.0, 4.0, 4.0],
+                         "Sector": ["Catholic", "Catholic", "Public", "Public", "Public", "Public"]})
+    with pytest.raises(ModelError, match="6 observations cannot estimate 6 coefficients"):
+        classic.fe_lines(data, hsb40)
+    assert classic.two_stage(data, hsb40).to_dict()["groups"] == 3  # each cluster still has its line

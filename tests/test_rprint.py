@@ -24,3 +24,11 @@ def test_coef_table_and_alignment():
     assert first.split()[:4] == ["(Intercept)", "13.5579", "0.1881", "72.067"] and first.endswith("***")
     assert second.split()[:4] == ["SectorPublic", "-1.4666", "0.2921", "-5.021"]
     assert table([["a", "1.5"], ["bbb", "10.25"]], ["", "x"]).splitlines() == ["        x", "a     1.5", "bbb 10.25"]
+
+
+def test_residual_quantiles_zapped_as_r():
+    from hlm.rprint import resid_block
+    # R: zapsmall(c(-2.5, -1e-15, 3.25e-14, 1, 2)) -> -2.5 0 0 1 2
+    text = resid_block([-2.5, -1e-15, 3.25e-14, 1.0, 2.0])
+    assert "e-" not in text and "0.0000000" not in text
+    assert text.split("\n")[1].split() == ["-2.5", "0.0", "0.0", "1.0", "2.0"]

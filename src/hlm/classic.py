@@ -1,8 +1,8 @@
-"""The notes' classical methods 1-4 with statsmodels OLS, as tidy result records.
+"""The notes' classical methods 1-4 as tidy result records.
 
 Each method takes the derived student table (one row per unit: DESIGN.md,
 ``students.parquet``) and a profile, and returns an :class:`OlsResult` whose
-``to_dict()`` follows the result JSON of DESIGN.md with ``kind: "ols"``:
+``to_dict()`` is its result JSON (``kind: "ols"``):
 
 - :func:`pooled` (Method 1): ``y ~ x * w`` ignoring clusters;
 - :func:`fe_lines` (Method 2a): a line per cluster, ``y ~ cluster / x - 1``, and
@@ -12,14 +12,52 @@ Each method takes the derived student table (one row per unit: DESIGN.md,
 - :func:`between` (Method 4): ``mean_y ~ mean_x`` on cluster means;
 - :func:`three_effects`: the within, between and pooled effects of x.
 
-Coefficient names are R's, with the dataset's columns (``SES:SectorPublic``).
-Difference blocks (``diff``) are always the non-reference level of w minus
-the reference level.
+Result JSON. Every method: ``model``, ``kind``, ``label``, ``fixed``, ``call``, ``n``,
+``groups``; ``fixef``, ``se``, ``t``, ``p``, ``df`` keyed by R's coefficient names
+(with the dataset's columns, ``SES:SectorPublic``) in R's order; ``vcov``, the
+covariance matrix of ``fixef`` in that order, or null when there are more than
+:data:`FULL_VCOV_MAX` (500) coefficients: fe_lines and fe_common_slope have one or
+two per cluster, and at 5,000 clusters the full matrix would be 800 MB of JSON
+that nothing reads. What is read is kept at any size: fe_lines'
+``clusters[id].vcov`` (the 2 x 2 blocks of that block-diagonal matrix; a cluster
+without a slope has the variance ``se**2`` of its intercept only) and its
+``by_w``, ``diff`` and ``wald`` blocks, fe_common_slope's ``vcov_slopes`` (of x and
+x:w). Then each method's own keys: pooled, fe_common_slope and between
+``sigma``, ``df_resid``, ``r2``, ``adj_r2``, ``F``, ``F_df``, ``F_p``,
+``resid_quantiles``; pooled and between ``by_w`` and ``diff`` ({coef, vcov} of the
+(intercept, slope) per level of w and their difference; also in fe_lines and
+two_stage); fe_lines ``sigma``, ``df_resid``, ``clusters``, ``failed``, ``wald``,
+``wald_levels``; fe_common_slope ``term``, ``effect``, ``vcov_slopes``; two_stage
+``groups_total``, ``df_resid``, ``coef``, ``clusters``, ``failed``, ``resid_cov``;
+between ``clusters``; three_effects ``within``, ``between``, ``pooled``, ``lines``.
+Last, ``summary``: the text R's ``summary`` would print. Difference blocks
+(``diff``) are always the non-reference level of w minus the reference level.
+
+Clusters without a line (one row, or a constant x: R's ``lm`` gives their slope
+NA) get an intercept only in fe_lines and are left out of two_stage; both list
+them in ``failed`` ({cluster, n, w, reason}) and name them in ``summary``; the
+sector means average the clusters that have a line.
+
+Method. fe_lines, fe_common_slope and the within effect have one or two dummy
+columns per cluster; a dense design needs n x J memory (23.8 GB at 5,000 clusters
+and 150,000 rows). They are computed by :mod:`hlm.within` from per-cluster sums
+(``np.bincount``): each cluster's line, or the slopes from within-cluster
+deviations and the intercepts from the cluster means, with the covariance kept as
+``M C M'`` (M sparse, C block diagonal). That is the exact OLS algebra of the
+dummy design (equal to statsmodels' fit of it to rounding; tests: 1e-10), with a
+standard error for every cluster coefficient, in O(n + J) time and memory.
+pyfixest, the field's library for high-dimensional fixed effects, was not used:
+it projects the cluster effects out and gives standard errors for the other
+coefficients only, while Method 2a is about the cluster intercepts and slopes
+themselves; one factor of clusters needs no iterative projection (the closed form
+is exact); and it would add some twenty packages. The small regressions (pooled,
+two_stage, between) use statsmodels.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,8 +68,10 @@ from hlm.config import Profile
 from hlm.data import id_sort_key
 from hlm.errors import DataError, ModelError
 from hlm.rprint import align as _align, coef_table, fmt_p, lm_summary
+from hlm.within import Groups, LinearFit, common_slopes, line_ok, per_cluster_lines, separate_lines
 
 INTERCEPT = "(Intercept)"
+FULL_VCOV_MAX = 500  # coefficients up to which a result carries its full vcov matrix
 LABELS = {
     "pooled": "Method 1: pooled OLS",
     "fe_lines": "Method 2a: a line per cluster",
@@ -57,7 +97,7 @@ class OlsResult:
     t: dict
     p: dict
     df: dict
-    vcov: list
+    vcov: list | None
     summary: str
     extra: dict = field(default_factory=dict)
 
@@ -78,6 +118,12 @@ class Prepared:
     profile: Profile
     levels: tuple[str, str]
     ids: tuple[str, ...]  # cluster ids in R's factor order
+
+    @cached_property
+    def groups(self) -> Groups:
+        """The rows' cluster codes, in the order of ``ids``."""
+        codes = pd.Categorical(self.frame[self.profile.cluster], categories=list(self.ids)).codes
+        return Groups(codes.astype(np.intp))
 
     @property
     def ref(self) -> str:
@@ -113,15 +159,14 @@ def prepare(students: pd.DataFrame, profile: Profile) -> Prepared:
     if varies.any():
         raise DataError(f"w ('{profile.w}') varies within clusters {list(varies[varies].index)[:8]}; "
                         "it must be a cluster-level variable.")
-    raw_ids = frame[profile.cluster]
-    frame[profile.cluster] = raw_ids.astype(str)
-    order = pd.DataFrame({"id": frame[profile.cluster], "key": id_sort_key(raw_ids.astype(str))}).drop_duplicates("id")
-    ids = tuple(order.sort_values(["key", "id"])["id"])
+    frame[profile.cluster] = frame[profile.cluster].astype(str)
+    uniq = pd.Series(frame[profile.cluster].unique())
+    ids = tuple(pd.DataFrame({"id": uniq, "key": id_sort_key(uniq)}).sort_values(["key", "id"])["id"])
     return Prepared(frame.reset_index(drop=True), profile, levels, ids)
 
 
 def _w_levels(w: pd.Series, profile: Profile) -> tuple[str, str]:
-    present = set(w.astype(str))
+    present = set(w.astype(str).unique())
     if isinstance(w.dtype, pd.CategoricalDtype):
         ordered = [str(c) for c in w.cat.categories if str(c) in present]
     else:
@@ -164,28 +209,34 @@ def ols(y: np.ndarray, X: pd.DataFrame):
 
 
 def coef_record(res) -> dict:
-    """fixef/se/t/p/df/vcov of a statsmodels fit, keyed by R's names."""
+    """fixef/se/t/p/df/vcov of a fit, keyed by R's names (vcov null above FULL_VCOV_MAX)."""
     names = list(res.params.index)
     df = int(round(res.df_resid))
+    vcov = res.cov_params().loc[names, names].to_numpy().tolist() if len(names) <= FULL_VCOV_MAX else None
     return {"fixef": _named(res.params), "se": _named(res.bse), "t": _named(res.tvalues),
-            "p": _named(res.pvalues), "df": {k: df for k in names},
-            "vcov": res.cov_params().loc[names, names].to_numpy().tolist()}
+            "p": _named(res.pvalues), "df": {k: df for k in names}, "vcov": vcov}
 
 
 def _named(series: pd.Series) -> dict:
     return {str(k): float(v) for k, v in series.items()}
 
 
+def _combine(res, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """L b and L V L' of a statsmodels fit or of a LinearFit (which never forms V)."""
+    if isinstance(res, LinearFit):
+        return res.combine(L)
+    return L @ res.params.to_numpy(), L @ res.cov_params().to_numpy() @ L.T
+
+
 def lincomb(res, L: np.ndarray) -> dict:
     """Estimate and covariance of L b (the figures' ``{coef, vcov}`` blocks)."""
-    b, V = res.params.to_numpy(), res.cov_params().to_numpy()
-    return {"coef": (L @ b).tolist(), "vcov": (L @ V @ L.T).tolist()}
+    est, cov = _combine(res, L)
+    return {"coef": est.tolist(), "vcov": cov.tolist()}
 
 
 def wald(res, L: np.ndarray, names: list[str]) -> dict:
     """F test of L b = 0 with per-row t tests (the notes' ``wald(fit, L)``)."""
-    b, V, df = res.params.to_numpy(), res.cov_params().to_numpy(), int(round(res.df_resid))
-    est, cov = L @ b, L @ V @ L.T
+    (est, cov), df = _combine(res, L), int(round(res.df_resid))
     F = float(est @ np.linalg.solve(cov, est)) / L.shape[0]
     rows = {}
     for name, e, v in zip(names, est, np.diag(cov)):
@@ -218,13 +269,24 @@ def cluster_w(d: Prepared) -> dict[str, str]:
     return d.frame.groupby(d.profile.cluster, observed=True)[d.profile.w].first().to_dict()
 
 
-def line_failure(x: np.ndarray) -> str | None:
-    """Why a straight line cannot be fitted to a cluster's x values (None if it can)."""
-    if len(x) < 2:
-        return f"only {len(x)} observation: a line needs two distinct x values"
-    if np.ptp(x) <= 1e-12 * max(1.0, float(np.abs(x).max())):
-        return f"x is constant ({x[0]:g}) in this cluster: the slope is not identified"
-    return None
+def line_failures(d: Prepared) -> tuple[np.ndarray, dict[str, dict]]:
+    """Which clusters (in ``ids`` order) get a line, and why the others do not."""
+    p, g = d.profile, d.groups
+    x, w = d.frame[p.x].to_numpy(), d.frame[p.w].to_numpy()
+    ok, first, failed = line_ok(g, x), g.first, {}
+    for j in np.flatnonzero(~ok):
+        n, row = int(g.size[j]), first[j]
+        reason = (f"only {n} observation: a line needs two distinct x values" if n < 2
+                  else f"x is constant ({x[row]:g}) in this cluster: the slope is not identified")
+        failed[d.ids[j]] = {"cluster": d.ids[j], "n": n, "w": str(w[row]), "reason": reason}
+    return ok, failed
+
+
+def _failed_text(failed: dict, what: str, show: int = 10) -> str:
+    """One line naming the clusters without a line (the first `show`; all are in ``failed``)."""
+    items = [f"{c['cluster']} ({c['reason']})" for c in list(failed.values())[:show]]
+    more = f"; and {len(failed) - show} more (see failed)" if len(failed) > show else ""
+    return f"Clusters without a line ({what}): " + "; ".join(items) + more
 
 
 # --- Method 1: pooled OLS ---------------------------------------------------------------------
@@ -248,21 +310,6 @@ def pooled(students: pd.DataFrame, profile: Profile) -> OlsResult:
 
 # --- Method 2a: a line per cluster --------------------------------------------------------------
 
-def _dummies(d: Prepared) -> np.ndarray:
-    codes = pd.Categorical(d.frame[d.profile.cluster], categories=list(d.ids)).codes
-    return (codes[:, None] == np.arange(len(d.ids))[None, :]).astype(float)
-
-
-def _failures(d: Prepared) -> dict[str, dict]:
-    """Clusters where a line cannot be fitted, with the reason."""
-    p, wmap, out = d.profile, cluster_w(d), {}
-    for cid, grp in d.frame.groupby(p.cluster, observed=True, sort=False):
-        reason = line_failure(grp[p.x].to_numpy())
-        if reason:
-            out[cid] = {"cluster": cid, "n": int(len(grp)), "w": wmap[cid], "reason": reason}
-    return {cid: out[cid] for cid in d.ids if cid in out}
-
-
 def _level_means(names: list[str], members: list[str], prefix: str, x: str) -> np.ndarray:
     """Rows of L averaging the intercepts and the slopes of `members` with equal weights."""
     L = np.zeros((2, len(names)))
@@ -276,23 +323,17 @@ def _level_means(names: list[str], members: list[str], prefix: str, x: str) -> n
 def fe_lines(students: pd.DataFrame, profile: Profile) -> OlsResult:
     """Method 2a: ``y ~ cluster / x - 1``, then Wald tests of w's equally weighted means."""
     d = prepare(students, profile)
-    p, f = profile, d.frame
-    failed = _failures(d)
-    ok = [cid for cid in d.ids if cid not in failed]
-    D = _dummies(d)
-    ints = [f"{p.cluster}{cid}" for cid in d.ids]
-    slope_idx = [i for i, cid in enumerate(d.ids) if cid not in failed]
-    X = pd.DataFrame(np.hstack([D, D[:, slope_idx] * f[p.x].to_numpy()[:, None]]),
-                     columns=ints + [f"{p.cluster}{cid}:{p.x}" for cid in ok])
-    res = ols(f[p.y].to_numpy(), X)
-    names, wmap = list(X.columns), cluster_w(d)
-    V = pd.DataFrame(res.cov_params().to_numpy(), index=names, columns=names)
-    n_of = f.groupby(p.cluster, observed=True).size()
+    p, f, g = profile, d.frame, d.groups
+    has_line, failed = line_failures(d)
+    ok = [cid for cid, k in zip(d.ids, has_line) if k]
+    names = [f"{p.cluster}{cid}" for cid in d.ids] + [f"{p.cluster}{cid}:{p.x}" for cid in ok]
+    res, blocks = separate_lines(g, f[p.x].to_numpy(), f[p.y].to_numpy(), has_line, names)
+    wmap, J = cluster_w(d), len(d.ids)
     clusters = {}
-    for cid in ok:
-        pair = [f"{p.cluster}{cid}", f"{p.cluster}{cid}:{p.x}"]
-        clusters[cid] = {"intercept": float(res.params[pair[0]]), "slope": float(res.params[pair[1]]),
-                         "vcov": V.loc[pair, pair].to_numpy().tolist(), "n": int(n_of[cid]), "w": wmap[cid]}
+    for k, j in enumerate(np.flatnonzero(has_line)):
+        cid = d.ids[j]
+        clusters[cid] = {"intercept": float(res.coef[j]), "slope": float(res.coef[J + k]),
+                         "vcov": blocks[j].tolist(), "n": int(g.size[j]), "w": wmap[cid]}
     Ls = {}
     for lv in d.levels:
         members = [cid for cid in ok if wmap[cid] == lv]
@@ -306,7 +347,10 @@ def fe_lines(students: pd.DataFrame, profile: Profile) -> OlsResult:
     q = formula_names(p)
     fixed = f"{q['y']} ~ {q['cluster']} / {q['x']} - 1"
     fs = fit_stats(res)
-    text = lm_summary(fixed, "students", res, fs) + "\n\n" + _wald_text(test, d)
+    parts = [lm_summary(fixed, "students", res, fs), _wald_text(test, d)]
+    if failed:
+        parts.insert(1, _failed_text(failed, "an intercept only, left out of the means"))
+    text = "\n\n".join(parts)
     return _result("fe_lines", p, fixed, len(f), len(d.ids), coef_record(res), text,
                    sigma=fs["sigma"], df_resid=fs["df_resid"], clusters=clusters,
                    failed=list(failed.values()),
@@ -330,38 +374,33 @@ def _wald_text(test: dict, d: Prepared) -> str:
 def fe_common_slope(students: pd.DataFrame, profile: Profile) -> OlsResult:
     """Method 2b: ``y ~ x + cluster + x:w`` (a slope per level of w, an intercept per cluster)."""
     d = prepare(students, profile)
-    p, f = profile, d.frame
-    D = _dummies(d)
+    p, f, J = profile, d.frame, len(d.ids)
     x = f[p.x].to_numpy()
     term = f"{p.x}:{d.w_term}"
-    cols = {INTERCEPT: np.ones(len(f)), p.x: x}
-    cols.update({f"{p.cluster}{cid}": D[:, j] for j, cid in enumerate(d.ids) if j > 0})
-    cols[term] = x * (f[p.w] == d.other).to_numpy(float)
-    res = ols(f[p.y].to_numpy(), pd.DataFrame(cols))
+    names = [INTERCEPT] + [f"{p.cluster}{cid}" for cid in d.ids[1:]] + [p.x, term]
+    res = common_slopes(d.groups, np.column_stack([x, x * (f[p.w] == d.other).to_numpy(float)]),
+                        f[p.y].to_numpy(), names)
+    res = res.take([0, J, *range(1, J), J + 1])  # R's order: (Intercept), x, the clusters, x:w
     rec, fs = coef_record(res), fit_stats(res)
+    slopes = {"names": [p.x, term], "vcov": res.take([1, J + 1]).cov_params().to_numpy().tolist()}
     q = formula_names(p)
     fixed = f"{q['y']} ~ {q['x']} + {q['cluster']} + {q['x']}:{q['w']}"
     effect = {"estimate": rec["fixef"][term], "se": rec["se"][term], "df": rec["df"][term],
               "t": rec["t"][term], "p": rec["p"][term]}
-    return _result("fe_common_slope", p, fixed, len(f), len(d.ids), rec,
-                   lm_summary(fixed, "students", res, fs), **fs, term=term, effect=effect)
+    return _result("fe_common_slope", p, fixed, len(f), J, rec, lm_summary(fixed, "students", res, fs), **fs,
+                   term=term, effect=effect, vcov_slopes=slopes)
 
 
 # --- Method 3: two stages ----------------------------------------------------------------------
 
 def cluster_lines(d: Prepared) -> tuple[dict, dict]:
     """Per-cluster OLS lines ``y ~ x`` ({id: {intercept, slope, n, w}}) and the failures."""
-    p, wmap, failed = d.profile, cluster_w(d), _failures(d)
-    lines = {}
-    for cid, grp in d.frame.groupby(p.cluster, observed=True, sort=False):
-        if cid in failed:
-            continue
-        x, y = grp[p.x].to_numpy(), grp[p.y].to_numpy()
-        xc = x - x.mean()
-        slope = float(xc @ (y - y.mean()) / (xc @ xc))
-        lines[cid] = {"intercept": float(y.mean() - slope * x.mean()), "slope": slope,
-                      "n": int(len(grp)), "w": wmap[cid]}
-    return {cid: lines[cid] for cid in d.ids if cid in lines}, failed
+    p, g, wmap = d.profile, d.groups, cluster_w(d)
+    ok, failed = line_failures(d)
+    fit = per_cluster_lines(g, d.frame[p.x].to_numpy(), d.frame[p.y].to_numpy(), ok)
+    lines = {d.ids[j]: {"intercept": float(fit["intercept"][j]), "slope": float(fit["slope"][j]),
+                        "n": int(g.size[j]), "w": wmap[d.ids[j]]} for j in np.flatnonzero(ok)}
+    return lines, failed
 
 
 def _mlm_record(fits: list, resp: list[str], Xw: pd.DataFrame, S: np.ndarray) -> tuple[dict, dict]:
@@ -410,8 +449,7 @@ def two_stage(students: pd.DataFrame, profile: Profile) -> OlsResult:
     text = "\n\n".join(f"Response {r} :\n\n" + lm_summary(f"{_r_name(r)} ~ {w_name}", "cluster_lines", fit, fit_stats(fit))
                        for r, fit in zip(resp, fits))
     if failed:
-        text += "\n\nClusters without a line (not in the regression): " + "; ".join(
-            f"{c['cluster']} ({c['reason']})" for c in failed.values())
+        text += "\n\n" + _failed_text(failed, "not in the regression")
     n = sum(lines[c]["n"] for c in ids)
     return _result("two_stage", p, f"cbind(int, slope) ~ {w_name}", n, len(ids), rec, text,
                    groups_total=len(d.ids), df_resid=dfr, coef=coef, clusters=lines,
@@ -441,8 +479,8 @@ def between(students: pd.DataFrame, profile: Profile) -> OlsResult:
     p = profile
     means, res = _between_fit(d)
     fs = fit_stats(res)
-    clusters = {cid: {"mean_x": float(r.mean_x), "mean_y": float(r.mean_y), "n": int(r.n), "w": r.w}
-                for cid, r in means.iterrows()}
+    clusters = {cid: {"mean_x": float(mx), "mean_y": float(my), "n": int(n), "w": w}
+                for cid, mx, my, n, w in zip(means.index, means["mean_x"], means["mean_y"], means["n"], means["w"])}
     by_w, diff = _between_by_w(d, means)
     q = formula_names(p)
     return _result("between", p, f"{q['mean_y']} ~ {q['mean_x']}", len(d.frame), len(d.ids), coef_record(res),
@@ -472,11 +510,8 @@ def three_effects(students: pd.DataFrame, profile: Profile) -> OlsResult:
     """
     d = prepare(students, profile)
     p, f = profile, d.frame
-    D = _dummies(d)
-    cols = {INTERCEPT: np.ones(len(f))}
-    cols.update({f"{p.cluster}{cid}": D[:, j] for j, cid in enumerate(d.ids) if j > 0})
-    cols[p.x] = f[p.x].to_numpy()
-    within = ols(f[p.y].to_numpy(), pd.DataFrame(cols))
+    names = [INTERCEPT] + [f"{p.cluster}{cid}" for cid in d.ids[1:]] + [p.x]
+    within = common_slopes(d.groups, f[[p.x]].to_numpy(), f[p.y].to_numpy(), names)
     means, betw = _between_fit(d)
     pool = ols(f[p.y].to_numpy(), pd.DataFrame({INTERCEPT: 1.0, p.x: f[p.x]}))
     fits = {"within": within, "between": betw, "pooled": pool}

@@ -75,9 +75,17 @@ def coef_table(rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
+def zap_rounding_error(values, rel: float = 1e-10):
+    """Values that are zero up to rounding error (relative to the largest) set to 0, so
+    that a median residual of 1e-14 prints as 0 (R would print 0 there too)."""
+    values = np.asarray(values, dtype=float)
+    mx = float(np.max(np.abs(values), initial=0.0))
+    return np.where(np.abs(values) <= rel * mx, 0.0, values)
+
+
 def resid_block(q) -> str:
     """summary.lm's residual quantiles."""
-    return "\n".join(align(["Min", "1Q", "Median", "3Q", "Max"], [fmt_vec(q, 4)], left=0))
+    return "\n".join(align(["Min", "1Q", "Median", "3Q", "Max"], [fmt_vec(zap_rounding_error(q), 4)], left=0))
 
 
 def table(rows: list[list[str]], header: list[str], names: bool = True) -> str:
