@@ -32,4 +32,4 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf data/processed data/fits figures/*/ build _book .snakemake
+	rm -rf data/processed data/fits figures/*/ build _book logs .snakemake

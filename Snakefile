@@ -13,3 +13,11 @@ include: "rules/book.smk"
 rule all:
     input:
         book_outputs(DATASET),
+
+
+onsuccess:
+    from hlm.fitstatus import build_summary
+
+    summary = build_summary(f"data/fits/{DATASET}")
+    if summary:
+        print(summary)

@@ -107,6 +107,7 @@ SNAKEFILE = """\
 import sys
 PY = sys.executable
 DATASET = config.get("dataset", "bench")
+TO_LOG = " 2> {{log}}"
 def hlm_cmd(cmd):
     return f"{{PY}} -m hlm {{cmd}}"
 include: "{rules}"

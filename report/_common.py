@@ -10,7 +10,7 @@ from hlm.bookdata import BookData, call_block, code, num, pfmt, plural, pval
 pd.set_option("display.max_columns", 20)
 pd.set_option("display.width", 100)
 
-book = BookData.from_env()
+book = BookData.current()
 profile = book.profile
 P = profile  # short alias for inline expressions: P.label("x"), P.y, ...
 fit = book.fit

@@ -4,6 +4,7 @@
 # Expects from rules/common.smk (included before this file):
 #   PY          the python executable (sys.executable)
 #   hlm_cmd     hlm_cmd("cmd args") -> "{PY} -m hlm cmd args" + the user's --configfile args
+#   TO_LOG      the shell suffix that sends a step's stderr to its log (and the terminal)
 #   DATASET     config["dataset"]
 #   profile_wording  profile_wording(dataset) -> the labels a chapter's text uses (a param)
 # and from rules/figures.smk:
@@ -28,7 +29,7 @@ def _book_code(paths):
 
 _CHAPTER_CODE = _book_code(
     [_BOOK_SRC / f for f in ("execute.py", "kernel.py", "qmd.py", "tables.py", "project.py")]
-    + [_BOOK_SRC.parent / f for f in ("bookdata.py", "artifacts.py", "config.py")]
+    + [_BOOK_SRC.parent / f for f in ("bookdata.py", "artifacts.py", "config.py", "fitstatus.py")]
 )
 _RENDER_CODE = _book_code(sorted(_BOOK_SRC.glob("*.py")) + sorted((_BOOK_SRC / "assets").iterdir()))
 
@@ -79,8 +80,10 @@ rule chapter:
     wildcard_constraints:
         dataset=r"[^/]+",
         chapter="|".join(_re.escape(name) for name in BOOK_CHAPTERS) or "(?!)",
+    log:
+        "logs/{dataset}/chapter/{chapter}.log",
     shell:
-        hlm_cmd("chapter --dataset {wildcards.dataset} --qmd {input.qmd} --out {output}")
+        hlm_cmd("chapter --dataset {wildcards.dataset} --qmd {input.qmd} --out {output}") + TO_LOG
 
 
 rule book:
@@ -93,5 +96,7 @@ rule book:
         pdf="_book/{dataset}/" + BOOK_PDF,
     wildcard_constraints:
         dataset=r"[^/]+",
+    log:
+        "logs/{dataset}/book.log",
     shell:
-        hlm_cmd("book --dataset {wildcards.dataset}")
+        hlm_cmd("book --dataset {wildcards.dataset}") + TO_LOG

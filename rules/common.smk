@@ -10,6 +10,7 @@ os.environ["HLM_ROOT"] = str(Path(workflow.basedir).resolve())
 from snakemake.exceptions import WorkflowError
 
 from hlm.config import check_profile_files, get_profile, validate_config
+from hlm.sample import preflight
 from hlm.errors import HlmError
 
 PY = sys.executable
@@ -25,11 +26,17 @@ try:
     DATASET = config["dataset"]
     PROFILE = get_profile(config, DATASET)
     check_profile_files(PROFILE)
+    preflight(PROFILE)  # data that cannot carry the book stop here, before any job
 except HlmError as err:
     raise WorkflowError(f"error: {err}")
 
 wildcard_constraints:
     dataset=r"[A-Za-z0-9_.-]+",
+
+
+# A step's stderr goes to its log and to the terminal; each step writes what it is
+# doing as it goes, so the log of a step that dies (even killed) says where it was.
+TO_LOG = " 2> >(tee {log} >&2)"
 
 
 def hlm_cmd(cmd):

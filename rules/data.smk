@@ -16,8 +16,10 @@ rule merge:
         # the profile's sample and roles: changing the seed reruns the merge and what follows
         profile=lambda wc: profile_settings(wc.dataset),
         cmd=lambda wc, output: hlm_cmd(f"merge --dataset {wc.dataset} --out {output[0]}"),
+    log:
+        "logs/{dataset}/merge.log",
     shell:
-        "{params.cmd}"
+        "{params.cmd}" + TO_LOG
 
 
 rule derive:
@@ -32,5 +34,7 @@ rule derive:
             f"derive --dataset {wc.dataset} --merged {input[0]} "
             f"--students {output.students} --schools {output.schools}"
         ),
+    log:
+        "logs/{dataset}/derive.log",
     shell:
-        "{params.cmd}"
+        "{params.cmd}" + TO_LOG

@@ -7,7 +7,8 @@
 from hlm.figures.registry import FIGURES, HERE as _FIG_DIR, figure_names
 
 _HLM_DIR = _FIG_DIR.parent
-_FIG_CODE = [project_path(p) for p in (_FIG_DIR / "_base.py", _HLM_DIR / "hlm.mplstyle", _HLM_DIR / "ellipse.py")]
+_FIG_CODE = [project_path(p) for p in (_FIG_DIR / "_base.py", _HLM_DIR / "hlm.mplstyle", _HLM_DIR / "ellipse.py",
+                                       _HLM_DIR / "fitstatus.py")]
 
 
 def figure_inputs(wildcards):
@@ -37,10 +38,13 @@ rule figure:
     output:
         svg="figures/{dataset}/{name}.svg",
         png="figures/{dataset}/{name}.png",
+        meta="figures/{dataset}/{name}.json",  # what was drawn (the cluster count, for the caption)
     params:
         wording=lambda wc: profile_wording(wc.dataset),  # axis labels come from the roles
     wildcard_constraints:
         name="|".join(sorted(FIGURES, key=len, reverse=True)),
+    log:
+        "logs/{dataset}/figure/{name}.log",
     shell:
         hlm_cmd("figure --dataset {wildcards.dataset} --name {wildcards.name} "
-                "--svg {output.svg} --png {output.png}")
+                "--svg {output.svg} --png {output.png}") + TO_LOG

@@ -19,11 +19,11 @@ def fit_outputs(dataset):
 rule fit:
     input:
         students="data/processed/{dataset}/students.parquet",
-        code=code("models.py", "classic.py", "catalog.py", "lmm/"),
+        code=code("models.py", "classic.py", "within.py", "rprint.py", "catalog.py", "fitstatus.py", "lmm/"),
     output:
         "data/fits/{dataset}/{model}.json",
     log:
-        "data/fits/{dataset}/logs/{model}.log",
+        "logs/{dataset}/fit/{model}.log",
     wildcard_constraints:
         model="|".join(re.escape(m) for m in MODELS),
     params:
@@ -32,22 +32,22 @@ rule fit:
             f"fit --dataset {wc.dataset} --model {wc.model} --students {input.students} --out {output[0]}"
         ),
     shell:
-        "{params.cmd} 2> {log}"
+        "{params.cmd}" + TO_LOG
 
 
 rule compare:
     input:
         fits=expand("data/fits/{{dataset}}/{model}.json", model=LMM_MODELS),
         students="data/processed/{dataset}/students.parquet",
-        code=code("models.py", "lmm/"),
+        code=code("models.py", "fitstatus.py", "lmm/"),
     output:
         "data/fits/{dataset}/comparison.json",
     log:
-        "data/fits/{dataset}/logs/comparison.log",
+        "logs/{dataset}/compare.log",
     params:
         cmd=lambda wc, input, output: hlm_cmd(
             f"compare --dataset {wc.dataset} --fits-dir data/fits/{wc.dataset} "
             f"--students {input.students} --out {output[0]}"
         ),
     shell:
-        "{params.cmd} 2> {log}"
+        "{params.cmd}" + TO_LOG

@@ -12,5 +12,7 @@ rule reproduce:
         "data/fits/{dataset}/reproduction.json",
     params:
         cmd=lambda wc, output: hlm_cmd(f"reproduce --dataset {wc.dataset} --out {output[0]}"),
+    log:
+        "logs/{dataset}/reproduce.log",
     shell:
-        "{params.cmd}"
+        "{params.cmd}" + TO_LOG

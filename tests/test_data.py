@@ -231,3 +231,17 @@ def test_numeric_codes_read_as_float(hsb40, raw_frames, tmp_path):
     _, schools_out = derive(merged, _profile(hsb40, s, c, roles=roles))
     comp = schools_out.set_index("School")["sex_comp"]
     assert comp["1317"] == 1.0 and comp["2626"] == pytest.approx(18 / 38)  # notes: 2626 has 18 F of 38
+
+
+def test_preflight_w_with_one_level_in_the_sample(hsb40, raw_frames, tmp_path):
+    from hlm.sample import preflight
+    students, schools = raw_frames
+    s, c = _write(tmp_path, students, schools)
+    preflight(_profile(hsb40, s, c))  # both sectors among the four schools: fine
+    one = schools[schools.Sector == "Public"].School.tolist()
+    with pytest.raises(DataError, match=r"w column 'Sector' has only one level \('Public'\) in the 2 clusters"):
+        preflight(dataclasses.replace(_profile(hsb40, s, c), sample={"clusters": one}))
+    # w in the unit file is read from there
+    s2, c2 = _write(tmp_path, students.merge(schools[["School", "Sector"]]), schools.drop(columns="Sector"))
+    with pytest.raises(DataError, match="only one level"):
+        preflight(dataclasses.replace(_profile(hsb40, s2, c2), sample={"clusters": one}))

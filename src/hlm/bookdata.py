@@ -19,14 +19,16 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from hlm.artifacts import Artifacts
-from hlm.config import ROOT, Profile, configfiles_from_env, get_profile, load_config
+from hlm.config import ROOT, Profile, configfiles_from_env, get_profile, load_config, plural  # noqa: F401 (plural: for chapters)
 from hlm.errors import HlmError
+from hlm.io import read_json
+from hlm.fitstatus import FitStatus, explanation, reminder, status_of
 
 
 class UndeclaredArtifact(HlmError):
@@ -39,7 +41,8 @@ class FailedFit(dict):
 
     def __missing__(self, key):
         raise HlmError(f"the chapter reads '{key}' of model '{self.get('model')}', which could not be "
-                       f"fitted on this dataset: {self.get('error')}")
+                       f"fitted on this dataset: {self.get('error')}. Read it inside an `if-fitted` "
+                       "block (report/AUTHORING.md), which explains a fit that cannot be shown")
 
 
 def declared_inputs(path: Path) -> dict[str, list[str]]:
@@ -58,6 +61,13 @@ class BookData:
     root: Path = ROOT
     declared: dict | None = None  # None: no check (e.g. under a plain `quarto render`)
     _cache: dict = field(default_factory=dict, repr=False)
+    _explained: set = field(default_factory=set, repr=False)  # models explained in full
+
+    @classmethod
+    @cache
+    def current(cls) -> "BookData":
+        """The chapter's BookData (one per kernel, shared by `_common` and the guards)."""
+        return cls.from_env()
 
     @classmethod
     def from_env(cls) -> "BookData":
@@ -86,6 +96,26 @@ class BookData:
             self._cache[model] = FailedFit(result) if "error" in result else result
         return self._cache[model]
 
+    def status(self, model: str) -> FitStatus:
+        """The fit's state (fitted, singular, not converged, not fitted) and why."""
+        return status_of(self.fit(model))
+
+    def usable(self, *models: str) -> bool:
+        """All these fits can be shown."""
+        return all(self.status(m).usable for m in models)
+
+    def explain(self, *models: str) -> str:
+        """Markdown saying why each of these models is not fitted or has a problem: in
+        full the first time in a chapter, then as a short reminder."""
+        parts = []
+        for m in models:
+            st = self.status(m)
+            if not st.problem:
+                continue
+            parts.append(explanation(st) if m not in self._explained else reminder(st))
+            self._explained.add(m)
+        return "\n\n".join(parts)
+
     def students(self) -> pd.DataFrame:
         self._check("tables", "students.parquet")
         if "students" not in self._cache:
@@ -109,15 +139,35 @@ class BookData:
         from hlm.figures import FIGURES, figure_names
         self._check("figures", name)
         label = "fig-" + name.replace("_", "-")
+        spec = FIGURES[name]
         if name not in figure_names(self.profile):
-            missing = ", ".join(FIGURES[name].needs)
+            missing = ", ".join(spec.needs)
             return (f"*(Figure {name} is not drawn for this dataset: its profile has no "
                     f"{missing} role.)*")
+        unusable = [m for m in spec.fits if self.artifacts.fit_path(m).exists()
+                    and not status_of(self.artifacts.fit(m)).usable]
+        if unusable:
+            return (f"*(Figure {name} is not drawn for this dataset: it needs "
+                    f"{', '.join(f'`{m}`' for m in unusable)}, not fitted here.)*")
         # relative to the chapter's directory (the kernel's working directory, here and
         # under Quarto), so the link also works in a plain `quarto render`
         path = os.path.relpath(self.artifacts.figure_path(name), Path.cwd())
-        caption = FIGURES[name].caption(self.profile)
+        meta = self.artifacts.figure_path(name, "json")  # what the figure job drew (cluster count)
+        clusters = read_json(meta).get("clusters") if meta.exists() else None
+        caption = spec.caption(self.profile, clusters)
         return f"![{caption}]({path}){{#{label}}}"
+
+
+def guard(models: list[str]) -> str:
+    """For the executor's ``if-fitted`` blocks: JSON {"run": ..., "markdown": ...}.
+
+    The first model is the block's own. Usable fits run the block, after a note if
+    the block's own fit is singular; otherwise the explanation of each model that
+    cannot be shown replaces it."""
+    import json
+    book = BookData.current()
+    unusable = [m for m in models if not book.status(m).usable]
+    return json.dumps({"run": not unusable, "markdown": book.explain(*(unusable or models[:1]))})
 
 
 def num(value, digits: int = 2) -> str:
@@ -144,15 +194,6 @@ def call_block(result: dict) -> str:
     if "error" in result:
         return f"*The model `{result.get('model')}` could not be fitted on this dataset: {result['error']}*"
     return "```python\n" + result["call"] + "\n```"
-
-
-def plural(word: str) -> str:
-    """English plural of a unit or cluster label (school -> schools, class -> classes, city -> cities)."""
-    if word.endswith(("s", "x", "z", "ch", "sh")):
-        return word + "es"
-    if word.endswith("y") and word[-2:-1] not in "aeiou":
-        return word[:-1] + "ies"
-    return word + "s"
 
 
 def pval(p: float) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
 
 from hlm.errors import HlmError
 
@@ -29,9 +30,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"usage: python -m hlm {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
         return 2
     module, func = COMMANDS[argv[0]].split(":")
+    start = time.perf_counter()
+    progress(f"{' '.join(argv)}: started")
     run = getattr(importlib.import_module(module), func)
     try:
-        return int(run(argv[1:]) or 0)
+        code = int(run(argv[1:]) or 0)
     except HlmError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    progress(f"{argv[0]}: done in {time.perf_counter() - start:.1f} s")
+    return code
+
+
+def progress(message: str) -> None:
+    """One line on stderr (the step's log), flushed at once: if the process dies, its log
+    still says what it was doing."""
+    print(f"[hlm] {message}", file=sys.stderr, flush=True)

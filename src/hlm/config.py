@@ -36,6 +36,20 @@ class Role:
     female: Any = None  # sex: the value coding female
 
 
+def plural(word: str) -> str:
+    """English plural of a unit or cluster label (school -> schools, class -> classes, city -> cities,
+    child -> children)."""
+    irregular = {"child": "children", "person": "people", "man": "men", "woman": "women", "mouse": "mice"}
+    last = word.rsplit(" ", 1)[-1]
+    if last in irregular:
+        return word[: len(word) - len(last)] + irregular[last]
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
 @dataclass(frozen=True)
 class Profile:
     """A validated dataset profile (see config/config.yaml)."""
@@ -78,6 +92,14 @@ class Profile:
 
     def label(self, role: str) -> str:
         return self.roles[role].label
+
+    @property
+    def clusters_label(self) -> str:
+        return plural(self.cluster_label)
+
+    @property
+    def units_label(self) -> str:
+        return plural(self.unit_label)
 
     @property
     def cvar_x(self) -> str:

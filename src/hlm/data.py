@@ -21,7 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hlm.config import Profile, add_profile_args, check_profile_files, profile_from_args
-from hlm.errors import DataError
+from hlm.sample import select_sample, sorted_ids
+from hlm.errors import DataError, show_values as _show
 from hlm.io import atomic_path
 
 ROW = "row"
@@ -34,12 +35,6 @@ class Merged:
 
     frame: pd.DataFrame
     report: dict = field(default_factory=dict)
-
-
-def _show(values, limit: int = 8) -> str:
-    values = list(values)
-    text = ", ".join(str(v) for v in values[:limit])
-    return text + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
 
 def read_csv(path: Path, what: str, id_column: str) -> pd.DataFrame:
@@ -135,28 +130,6 @@ def check_students(students: pd.DataFrame, profile: Profile) -> None:
                         f"of {profile.students}; give each row the id of its cluster.")
 
 
-def select_sample(ids: list[str], sample, profile: Profile) -> list[str]:
-    """The clusters of the profile's sample: all, a list, or a seeded random draw."""
-    if sample == "all":
-        chosen = list(ids)
-    elif "clusters" in sample:
-        chosen = [str(c) for c in sample["clusters"]]
-        unknown = [c for c in chosen if c not in set(ids)]
-        if unknown:
-            raise DataError(f"the sample of profile '{profile.name}' names clusters not in the data: "
-                            f"{_show(unknown)}. Remove them from `sample: clusters:`.")
-    else:
-        size = int(sample["random"])
-        if size > len(ids):
-            raise DataError(f"the sample of profile '{profile.name}' asks for {size} random clusters "
-                            f"but the data have {len(ids)}; lower `sample: random:`.")
-        rng = np.random.default_rng(sample.get("seed", 0))
-        chosen = list(rng.choice(np.array(ids, dtype=object), size=size, replace=False))
-    if not chosen:
-        raise DataError(f"the sample of profile '{profile.name}' is empty; list at least one cluster.")
-    return chosen
-
-
 def id_sort_key(ids: pd.Series) -> pd.Series:
     """Sort ids numerically when they all look like numbers, else as text (R's merge order)."""
     numeric = pd.to_numeric(ids, errors="coerce")
@@ -245,7 +218,7 @@ def merge(profile: Profile) -> Merged:
                         "or remove their students.")
     empty = sorted(set(schools[profile.cluster]) - set(students[profile.cluster]))
     n_raw = len(students)
-    ids = sorted(set(students[profile.cluster]), key=lambda s: (len(s), s) if s.isdigit() else (0, s))
+    ids = sorted_ids(set(students[profile.cluster]))
     chosen = select_sample(ids, profile.sample, profile)
     students = students[students[profile.cluster].isin(set(chosen))]
     schools_in = schools[schools[profile.cluster].isin(set(chosen))]

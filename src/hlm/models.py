@@ -26,9 +26,11 @@ from scipy import stats
 
 from hlm import classic
 from hlm.artifacts import Artifacts
+from hlm.cli import progress
 from hlm.catalog import ModelSpec, lmm_names, model_names, model_spec
 from hlm.config import Profile, add_profile_args, profile_from_args
 from hlm.errors import DataError
+from hlm.fitstatus import diagnose, status_of
 from hlm.io import read_json, write_json
 from hlm.rprint import align, fmt_p
 
@@ -118,21 +120,26 @@ def warn(message: str) -> None:
 
 
 def fit_model(cfg: dict, name: str, profile: Profile, students: pd.DataFrame) -> dict:
-    """The result JSON of catalog entry `name`: a fit, or a failure record (never both).
+    """The result JSON of catalog entry `name`: a fit, or a failure record (never both),
+    with its ``status`` (:mod:`hlm.fitstatus`: fitted, singular, not converged or not
+    fitted, why in terms of the data, and what to change).
 
     DataError (invalid data or catalog) propagates; any other error while fitting
     becomes a record with ``error`` and ``converged: false``, and a warning.
     """
     spec = model_spec(cfg, name, profile)
     check_columns(students, spec, profile)
+    progress(f"fitting '{name}' ({spec.kind}) on {len(students)} rows in "
+             f"{students[profile.cluster].nunique()} clusters")
     try:
         out = fit_lmm(spec, students, profile) if spec.kind == "lmm" else fit_ols(spec, students, profile)
     except DataError:
         raise
     except Exception as err:  # a failed fit is a result the book reports, not a crash
         warn(f"model '{name}' on '{profile.name}' could not be fitted: {type(err).__name__}: {err}")
-        return failure_record(spec, err)
-    if out.get("converged") is False:
+        out = failure_record(spec, err)
+    out["status"] = diagnose(out, students, profile)
+    if out["status"]["state"] == "not_converged":
         warn(f"model '{name}' on '{profile.name}' did not converge; see 'optimizer' in its JSON.")
     return out
 
@@ -168,7 +175,7 @@ def nested(small: dict, big: dict) -> bool:
 
 def nested_pairs(fits: dict[str, dict]) -> list[tuple[str, str]]:
     """Adjacent nested pairs (no catalog model strictly between them), in catalog order."""
-    names = [k for k, v in fits.items() if "error" not in v]
+    names = [k for k, v in fits.items() if status_of(v).usable]
     pairs = []
     for a in names:
         for b in names:
@@ -211,13 +218,18 @@ def lrt_row(a: str, b: str, fits: dict[str, dict], ml_loglik: Callable[[str], fl
 
 def comparison(fits: dict[str, dict], ml_loglik: Callable[[str], float] | None = None,
                dataset: str | None = None) -> dict:
-    """The comparison artifact: one row per mixed model, LRTs of nested pairs."""
+    """The comparison artifact: one row per mixed model, LRTs of nested pairs.
+
+    A model that was not fitted (or did not converge) keeps its row, with its
+    ``state`` and the reason in ``error``, and takes part in no test."""
     rows = []
     for name, f in fits.items():
         row = {"name": name, "label": f.get("label"), "fixed": f.get("fixed"), "random": f.get("random"),
                "REML": f.get("method") == "REML"}
-        if "error" in f:
-            row["error"] = f["error"]
+        status = status_of(f)
+        row["state"] = status.state
+        if not status.usable:
+            row["error"] = status.why
         else:
             row.update(npar=f["npar"], logLik=f["logLik"], AIC=f["AIC"], BIC=f["BIC"],
                        converged=f.get("converged"), singular=f.get("singular"))

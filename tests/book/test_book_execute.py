@@ -234,3 +234,72 @@ def test_pipe_table_formats():
     ]
     # the default RangeIndex is not shown; a non-default one is
     assert pipe_table(pd.DataFrame({"x": [1]}, index=["r"])).splitlines()[0] == "|     | x   |"
+
+
+# ------------------------------------------------------------------ if-fitted blocks
+
+GUARDED = '''
+---
+hlm:
+  fits: [good, bad]
+---
+# Guarded {#sec-guarded}
+
+Before.
+
+::: {.if-fitted models="good"}
+Good value `{python} 1 + 1`.
+
+::: {.callout-note}
+## A callout inside
+Still runs.
+:::
+:::
+
+::: {.if-fitted models="bad good"}
+```{python}
+#| label: tbl-bad
+#| tbl-cap: "never made"
+raise RuntimeError("must not run")
+```
+
+Bad `{python} 1 / 0` and ![x](y.svg){#fig-bad}.
+:::
+
+After.
+'''
+
+
+def _fit_records(root: Path, dataset: str) -> None:
+    import json
+    fits = root / "data" / "fits" / dataset
+    fits.mkdir(parents=True)
+    (fits / "good.json").write_text(json.dumps({"model": "good", "label": "A good model", "kind": "lmm"}))
+    (fits / "bad.json").write_text(json.dumps({
+        "model": "bad", "label": "A bad model", "kind": "lmm", "error": "ModelError: collinear",
+        "status": {"state": "not_fitted", "why": "the mean of x is the same in every cluster",
+                   "remedy": "use clusters whose mean x differ"}}))
+
+
+def test_if_fitted_runs_or_explains_and_records_what_it_left_out(tmp_path):
+    import shutil
+    root = write_project(tmp_path, {"guarded": GUARDED})
+    (root / "config").mkdir()
+    for name in ("config.yaml", "schema.json"):
+        shutil.copy(Path(__file__).resolve().parents[2] / "config" / name, root / "config")
+    _fit_records(root, "hsb40")
+    md = execute_chapter("report/guarded.qmd", "build/hsb40/book/guarded.md", "hsb40", root=root).read_text()
+    assert "Good value 2." in md and "Still runs." in md and "## A callout inside" in md
+    assert "must not run" not in md and "Bad" not in md
+    assert "::: {.callout-warning}" in md and "*A bad model* (`bad`) could not be fitted" in md
+    assert "the mean of x is the same in every cluster." in md
+    assert "What you could change: use clusters whose mean x differ." in md
+    assert "Before." in md and "After." in md and "if-fitted" not in md
+    front = md.split("---")[1]
+    assert "hlm-skipped:" in front and "- tbl-bad" in front and "- fig-bad" in front
+
+
+def test_if_fitted_never_closed_is_an_error(tmp_path):
+    root = write_project(tmp_path, {"open": '# Open {#sec-open}\n\n::: {.if-fitted models="a"}\n\nText.\n'})
+    with pytest.raises(BookError, match=r"open.qmd:3: `if-fitted` block is never closed"):
+        execute_chapter("report/open.qmd", "build/d/book/open.md", "d", root=root)

@@ -309,3 +309,19 @@ def test_renderer_quarto_requires_quarto(built_book, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BookError, match="no `quarto` on PATH"):
         render_book(DATASET, root=built_book["root"], renderer="quarto", out_dir=tmp_path / "x")
+
+
+def test_reference_to_a_block_left_out_by_the_data(tmp_path):
+    """An `if-fitted` block that did not run lists its ids in `hlm-skipped`; references
+    to them, from any chapter, say the item is not shown instead of failing."""
+    root = write_project(tmp_path, {"index": INDEX, "a": "", "b": ""})
+    build = root / "build" / "d" / "book"
+    build.mkdir(parents=True)
+    (build / "index.md").write_text("---\nhlm-source: report/index.qmd\n---\n\n" + INDEX)
+    (build / "a.md").write_text("---\nhlm-source: report/a.qmd\nhlm-skipped:\n- tbl-gone\n---\n\n"
+                                "# A {#sec-a}\n\nSee @tbl-gone.\n")
+    (build / "b.md").write_text("---\nhlm-source: report/b.qmd\n---\n\n# B {#sec-b}\n\nAs in @tbl-gone.\n")
+    result = render_book("d", root=root, renderer="builtin", formats=("html",))
+    out = result["html"].parent
+    assert "See a table not shown for this dataset." in Page((out / "a.html").read_text()).plain
+    assert "As in a table not shown for this dataset." in Page((out / "b.html").read_text()).plain

@@ -20,6 +20,8 @@ import sys
 PY = sys.executable
 DATASET = config.get("dataset", "demo")
 
+TO_LOG = " 2> {{log}}"
+
 def hlm_cmd(cmd):
     return f"{{PY}} -m hlm {{cmd}}"
 

@@ -94,9 +94,11 @@ def _ols(X, y):
 
 
 def _clusters(students, profile):
+    """Cluster ids per row, the ids in order of appearance, and each cluster's row numbers."""
     ids = students[profile.cluster].astype(str).to_numpy()
     uniq = list(dict.fromkeys(ids))
-    return ids, uniq
+    rows = pd.Series(np.arange(len(ids))).groupby(ids, sort=False).indices
+    return ids, uniq, {c: rows[c] for c in uniq}
 
 
 def make_fits(students: pd.DataFrame, profile) -> dict:
@@ -104,7 +106,7 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
     y = students[profile.y].to_numpy(float)
     levels = list(students[profile.w].cat.categories)
     wv = (students[profile.w].astype(str) == str(levels[1])).to_numpy(float)
-    ids, uniq = _clusters(students, profile)
+    ids, uniq, rows = _clusters(students, profile)
     fits = {}
     # pooled: y ~ x * w
     X = np.column_stack([np.ones_like(x), x, wv, x * wv])
@@ -120,15 +122,16 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
                       "diff": {"coef": (Ld @ b).tolist(), "vcov": (Ld @ V @ Ld.T).tolist()}}
     # fe_lines: a line per cluster with the pooled residual variance
     coefs, xtx, rss, dfres, wl, ns = {}, {}, 0.0, 0, {}, {}
+    wcol = students[profile.w].astype(str).to_numpy()
     for cid in uniq:
-        m = ids == cid
-        Xj = np.column_stack([np.ones(m.sum()), x[m]])
+        m = rows[cid]
+        Xj = np.column_stack([np.ones(m.size), x[m]])
         bj = np.linalg.lstsq(Xj, y[m], rcond=None)[0]
         rss += float(np.sum((y[m] - Xj @ bj) ** 2))
-        dfres += int(m.sum()) - 2
+        dfres += m.size - 2
         coefs[cid], xtx[cid] = bj, np.linalg.inv(Xj.T @ Xj)
-        wl[cid] = str(students[profile.w].to_numpy()[m][0])
-        ns[cid] = int(m.sum())
+        wl[cid] = wcol[m[0]]
+        ns[cid] = m.size
     s2w = rss / dfres
     clusters = {cid: {"intercept": coefs[cid][0], "slope": coefs[cid][1], "vcov": (s2w * xtx[cid]).tolist(),
                       "n": ns[cid], "w": wl[cid]} for cid in uniq}
@@ -158,8 +161,8 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
                          "coef": coef2.tolist(), "resid_cov": S.tolist(), "by_w": by_w2,
                          "diff": {"coef": coef2[1].tolist(), "vcov": (S * (1 / k0 + 1 / k1)).tolist()}}
     # between: mean_y ~ mean_x
-    mx = np.array([x[ids == c].mean() for c in uniq])
-    my = np.array([y[ids == c].mean() for c in uniq])
+    mx = np.array([x[rows[c]].mean() for c in uniq])
+    my = np.array([y[rows[c]].mean() for c in uniq])
     bb, Vb, _ = _ols(np.column_stack([np.ones_like(mx), mx]), my)
     fits["between"] = {"kind": "ols", "fixef": {"(Intercept)": bb[0], profile.x: bb[1]},
                        "se": {"(Intercept)": np.sqrt(Vb[0, 0]), profile.x: np.sqrt(Vb[1, 1])},
@@ -167,8 +170,8 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
                        "clusters": {c: {"mean_x": mx[i], "mean_y": my[i], "n": ns[c], "w": wl[c]}
                                     for i, c in enumerate(uniq)}}
     # three effects
-    xd = x - np.array([mx[uniq.index(c)] for c in ids])
-    yd = y - np.array([my[uniq.index(c)] for c in ids])
+    pos = pd.Series(np.arange(len(uniq)), index=uniq)[ids].to_numpy()
+    xd, yd = x - mx[pos], y - my[pos]
     bw_ = float(xd @ yd / (xd @ xd))
     bp, Vp, _ = _ols(np.column_stack([np.ones_like(x), x]), y)
     fits["three_effects"] = {"kind": "ols",
@@ -177,22 +180,22 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
                              "lines": {"within": {"intercept": y.mean() - bw_ * x.mean(), "slope": bw_},
                                        "between": {"intercept": bb[0], "slope": bb[1]},
                                        "pooled": {"intercept": bp[0], "slope": bp[1]}}}
-    fits["oneway"] = _oneway(y, ids, uniq)
-    fits["ints_slopes"] = _random_slopes(students, profile, x, y, wv, ids, uniq, nm, S, s2w)
+    fits["oneway"] = _oneway(y, uniq, rows, pos)
+    fits["ints_slopes"] = _random_slopes(profile, x, y, wv, uniq, rows, nm, S, s2w)
     return fits
 
 
-def _oneway(y, ids, uniq):
-    ns = np.array([np.sum(ids == c) for c in uniq])
-    means = np.array([y[ids == c].mean() for c in uniq])
-    ssw = sum(float(np.sum((y[ids == c] - means[i]) ** 2)) for i, c in enumerate(uniq))
+def _oneway(y, uniq, rows, pos):
+    ns = np.array([rows[c].size for c in uniq])
+    means = np.array([y[rows[c]].mean() for c in uniq])
+    ssw = sum(float(np.sum((y[rows[c]] - means[i]) ** 2)) for i, c in enumerate(uniq))
     s2 = ssw / (len(y) - len(uniq))
     g = max(np.var(means, ddof=1) - s2 * np.mean(1 / ns), 0.05 * s2)
     wts = 1 / (g + s2 / ns)
     gamma = float(np.sum(wts * means) / np.sum(wts))
     shrink = g / (g + s2 / ns)
     u = shrink * (means - gamma)
-    fitted = np.array([gamma + u[uniq.index(c)] for c in ids])
+    fitted = gamma + u[pos]
     resid = y - fitted
     return {"kind": "lmm", "fixef": {"(Intercept)": gamma}, "se": {"(Intercept)": float(np.sqrt(1 / wts.sum()))},
             "sigma": float(np.sqrt(s2)), "G": [[g]], "re_names": ["(Intercept)"],
@@ -203,14 +206,14 @@ def _oneway(y, ids, uniq):
                     "fitted_pop": [gamma] * len(y), "resid_pop": (y - gamma).tolist()}}
 
 
-def _random_slopes(students, profile, x, y, wv, ids, uniq, nm, S, s2):
+def _random_slopes(profile, x, y, wv, uniq, rows, nm, S, s2):
     G = 0.6 * np.array(S, float) + 0.05 * np.diag(np.diag(S))  # positive definite, smaller than the raw spread
     A, bvec, blocks = np.zeros((4, 4)), np.zeros(4), {}
     for c in uniq:
-        m = ids == c
-        Xj = np.column_stack([np.ones(m.sum()), x[m], wv[m], x[m] * wv[m]])
+        m = rows[c]
+        Xj = np.column_stack([np.ones(m.size), x[m], wv[m], x[m] * wv[m]])
         Zj = Xj[:, :2]
-        Vinv = np.linalg.inv(Zj @ G @ Zj.T + s2 * np.eye(m.sum()))
+        Vinv = np.linalg.inv(Zj @ G @ Zj.T + s2 * np.eye(m.size))
         A += Xj.T @ Vinv @ Xj
         bvec += Xj.T @ Vinv @ y[m]
         blocks[c] = (Xj, Zj, Vinv, y[m])
@@ -225,4 +228,4 @@ def _random_slopes(students, profile, x, y, wv, ids, uniq, nm, S, s2):
     V = np.linalg.inv(A)
     return {"kind": "lmm", "fixef": fe, "se": dict(zip(nm, np.sqrt(np.diag(V)))), "vcov": V.tolist(),
             "sigma": float(np.sqrt(s2)), "G": G.tolist(), "re_names": ["(Intercept)", profile.x],
-            "ranef": ranef, "coef": coef, "cluster_n": {c: int(np.sum(ids == c)) for c in uniq}}
+            "ranef": ranef, "coef": coef, "cluster_n": {c: rows[c].size for c in uniq}}

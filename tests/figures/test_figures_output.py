@@ -61,7 +61,8 @@ def test_cli_writes_both_files_atomically(tmp_path, inputs, monkeypatch):
     args = ["--dataset", "synth", "--name", "m3_diff", "--svg", str(out / "m3_diff.svg"),
             "--png", str(out / "m3_diff.png"), "--configfile", str(_config(tmp_path))]
     assert run(args) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["m3_diff.png", "m3_diff.svg"]
+    assert sorted(p.name for p in out.iterdir()) == ["m3_diff.json", "m3_diff.png", "m3_diff.svg"]
+    assert json.loads((out / "m3_diff.json").read_text()) == {"clusters": 8}  # for the caption
     first = [hashlib.sha256((out / f).read_bytes()).hexdigest() for f in ("m3_diff.svg", "m3_diff.png")]
     assert run(args) == 0
     assert first == [hashlib.sha256((out / f).read_bytes()).hexdigest() for f in ("m3_diff.svg", "m3_diff.png")]
@@ -103,6 +104,7 @@ def test_cli_draws_simulated_figures_without_data(tmp_path, monkeypatch):
     args = ["--dataset", "synth", "--name", "sim_data", "--svg", str(tmp_path / "s.svg"),
             "--png", str(tmp_path / "s.png"), "--configfile", str(_config(tmp_path))]
     assert run(args) == 0 and (tmp_path / "s.svg").exists()
+    assert json.loads((tmp_path / "s.json").read_text()) == {"clusters": None}
 
 
 def test_svg_is_identical_in_a_fresh_process(tmp_path):

@@ -142,6 +142,7 @@ class ChapterDoc:
     title_id: str = ""
     headers: dict = field(default_factory=dict)   # header id -> number (str) or None
     sections: list = field(default_factory=list)  # (level, id, number, inlines) for the TOC
+    skipped: set = field(default_factory=set)     # ids of blocks left out (`if-fitted`)
 
     def where(self, needle: str | None, nth: int = 1) -> str:
         """`file:line` of the `nth` line containing `needle` (best effort)."""
@@ -158,6 +159,7 @@ class Numbering:
     targets: dict[str, Target] = field(default_factory=dict)
     appendix_pages: set[str] = field(default_factory=set)
     chapter_files: dict[str, str] = field(default_factory=dict)  # "x.qmd"/"x.md" -> page
+    skipped: set[str] = field(default_factory=set)  # ids left out of this build by the data
 
 
 def _letters(n: int) -> str:
@@ -387,6 +389,7 @@ def number_book(docs: list[ChapterDoc], number_sections: bool = True) -> Numberi
     counters = {"chapter": 0, "appendix": 0}
     for doc in docs:
         number_chapter(doc, numbering, counters, number_sections)
+        numbering.skipped |= doc.skipped
         numbering.chapter_files[doc.source.name] = doc.name
         numbering.chapter_files[doc.name + ".qmd"] = doc.name
         numbering.chapter_files[doc.name + ".md"] = doc.name
@@ -419,6 +422,9 @@ def resolve(doc: ChapterDoc, numbering: Numbering, fmt: str) -> dict:
         prefix, _, rest = cid.partition("-")
         cid = f"{prefix.lower()}-{rest}"  # Quarto's @Fig-x: same reference, capitalized
         target = targets.get(cid)
+        if target is None and cid in numbering.skipped:
+            what = {"fig": "a figure", "tbl": "a table", "eq": "an equation"}.get(prefix.lower(), "a part")
+            return [{"t": "Emph", "c": text_inlines(f"{what} not shown for this dataset")}]
         if target is None:
             raise BookError(f"{doc.where('@' + cid)}: unknown cross-reference @{cid}")
         if suppress and target.number is not None:

@@ -11,6 +11,11 @@ DataFrames as pipe tables captioned `: cap {#tbl-label}`, text as code blocks,
 `output: asis` text verbatim. Local images referenced by the prose or by asis
 output are copied into `x_files/` and relinked. A failing cell fails the chapter
 (BookError naming chapter, line and traceback) and leaves no output file.
+
+A block ``::: {.if-fitted models="a b"}`` ... ``:::`` runs only when the models'
+fits can be shown (`hlm.bookdata.guard`); otherwise its cells and inline
+expressions are not run and the explanation of why takes its place. The data
+never fail a chapter: a model that could not be fitted is explained, not read.
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ import yaml
 from hlm.config import configfiles_from_env
 from hlm.book import BookError
 from hlm.book.kernel import INLINE_MIME
-from hlm.book.qmd import Cell, Prose, parse
+from hlm.book.qmd import Cell, Guard, GuardEnd, Prose, parse
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 IMAGE_LINK = re.compile(
@@ -366,9 +371,49 @@ def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> di
     return out
 
 
-def _write_front_matter(meta: dict, rel: str) -> str:
+def _run_guard(runner: Runner, guard: Guard) -> tuple[bool, str]:
+    """Ask the chapter's data whether the guarded models can be shown: (run the block?,
+    Markdown to write before it, or instead of it)."""
+    code = (f"import hlm.bookdata as __hlm_bookdata\n"
+            f"__hlm_kernel.show_inline(__hlm_bookdata.guard({guard.models!r}))")
+    where = (guard.line, guard.line)
+    outputs = runner.run(code, where, f"`if-fitted` block for {', '.join(guard.models)}")
+    value = next(o["data"][INLINE_MIME] for o in outputs
+                 if o.get("output_type") == "display_data" and INLINE_MIME in o.get("data", {}))
+    decision = json.loads(value)
+    return decision["run"], decision["markdown"]
+
+
+LABEL_IDS = re.compile(r"\{#((?:fig|tbl|eq|sec)-[\w-]+)")
+FIGURE_CALL = re.compile(r"figure\(\s*[\"'](\w+)[\"']")
+
+
+def _skip_guarded(pieces: list, k: int, skipped: list[str]) -> int:
+    """Index of the GuardEnd that closes the Guard at pieces[k]; the cross-reference ids
+    of what it leaves out are added to `skipped` (references to them then say so)."""
+    depth = 0
+    for j in range(k, len(pieces)):
+        piece = pieces[j]
+        if isinstance(piece, Guard):
+            depth += 1
+        elif isinstance(piece, GuardEnd):
+            depth -= 1
+            if depth == 0:
+                return j
+        elif isinstance(piece, Cell):
+            if piece.options.get("label"):
+                skipped.append(piece.options["label"])
+            skipped += ["fig-" + n.replace("_", "-") for n in FIGURE_CALL.findall(piece.code)]
+        else:
+            skipped += LABEL_IDS.findall(piece.text)
+    raise AssertionError("unbalanced guard")  # pragma: no cover - the parser checks
+
+
+def _write_front_matter(meta: dict, rel: str, skipped: list[str]) -> str:
     meta = {k: v for k, v in meta.items() if k not in ("hlm", "execute")}
     meta["hlm-source"] = rel
+    if skipped:
+        meta["hlm-skipped"] = skipped
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n"
 
 
@@ -428,17 +473,29 @@ def execute_chapter(
         defaults.update(chapter.defaults)
         needs_kernel = any(
             (isinstance(p, Cell) and {**defaults, **p.options}.get("eval", True))
-            or (isinstance(p, Prose) and p.inlines)
+            or (isinstance(p, Prose) and p.inlines) or isinstance(p, Guard)
             for p in chapter.pieces
         )
         env = kernel_env(dataset, root, configs, rel)
         chunks: list[str] = []
+        skipped: list[str] = []
         inline_values: dict[int, list[str]] = {}
         runner = Runner(ctx, env, timeout) if needs_kernel else None
         if runner:
             runner.__enter__()
         try:
-            for piece in chapter.pieces:
+            k = -1
+            while k + 1 < len(chapter.pieces):
+                k += 1
+                piece = chapter.pieces[k]
+                if isinstance(piece, Guard):
+                    run_block, md = _run_guard(runner, piece)
+                    chunks.append("\n" + md + "\n" if md else "")
+                    if not run_block:
+                        k = _skip_guarded(chapter.pieces, k, skipped)
+                    continue
+                if isinstance(piece, GuardEnd):
+                    continue
                 if isinstance(piece, Prose):
                     text = piece.text
                     if piece.inlines:
@@ -471,7 +528,7 @@ def execute_chapter(
                 runner.__exit__(None, None, None)
         body = "\n".join(chunks)
         body = re.sub(r"\n{3,}", "\n\n", body).strip("\n") + "\n"
-        result = _write_front_matter(chapter.meta, rel) + body
+        result = _write_front_matter(chapter.meta, rel, skipped) + body
         # publish: assets first, then the .md (atomically)
         assets = out_abs.parent / assets_name
         if assets.exists():

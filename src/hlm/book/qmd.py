@@ -25,6 +25,9 @@ EXEC_FENCE = re.compile(r"^( {0,3})(`{3,})\s*\{([^}]*)\}\s*$")
 PLAIN_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 INLINE = re.compile(r"`\{(\w+)\}[ \t]+([^`]+?)`")
 SHORTCODE = re.compile(r"\{\{<|\{\{%")
+GUARD_OPEN = re.compile(r'^:{3,}\s*\{\.if-fitted\s+models="([^"]*)"\s*\}\s*$')
+DIV_OPEN = re.compile(r"^:{3,}\s*\S")
+DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 
 
 @dataclass
@@ -44,10 +47,24 @@ class Prose:
 
 
 @dataclass
+class Guard:
+    """``::: {.if-fitted models="a b"}``: the content up to the matching ``:::`` runs
+    only when the models can be shown; otherwise the executor writes why instead."""
+
+    line: int
+    models: list[str]
+
+
+@dataclass
+class GuardEnd:
+    line: int
+
+
+@dataclass
 class Chapter:
     path: str                 # for messages
     meta: dict
-    pieces: list              # Prose | Cell, in document order
+    pieces: list              # Prose | Cell | Guard | GuardEnd, in document order
     defaults: dict
 
 
@@ -103,6 +120,7 @@ def parse(text: str, path: str) -> Chapter:
     prose_start = offset + 1
     i = 0
     plain_fence: tuple[str, int] | None = None  # (char, length) of an open plain code block
+    divs: list[bool] = []  # open fenced divs, True for an `if-fitted` guard
 
     def flush(next_line: int) -> None:
         nonlocal prose, prose_start, in_code
@@ -175,6 +193,25 @@ def parse(text: str, path: str) -> Chapter:
             i = j + 1
             prose_start = offset + i + 1
             continue
+        gm = GUARD_OPEN.match(ln)
+        if gm or (divs and DIV_CLOSE.match(ln) and divs[-1]):
+            flush(lineno + 1)
+            if gm:
+                models = gm.group(1).split()
+                if not models:
+                    raise BookError(f"{path}:{lineno}: `if-fitted` needs model names: models=\"a b\"")
+                pieces.append(Guard(lineno, models))
+                divs.append(True)
+            else:
+                pieces.append(GuardEnd(lineno))
+                divs.pop()
+            i += 1
+            prose_start = lineno + 1
+            continue
+        if DIV_CLOSE.match(ln) and divs:
+            divs.pop()
+        elif DIV_OPEN.match(ln):
+            divs.append(False)
         pm = PLAIN_FENCE.match(ln)
         if pm:
             plain_fence = (pm.group(2)[0], len(pm.group(2)))
@@ -184,4 +221,7 @@ def parse(text: str, path: str) -> Chapter:
         in_code.append(bool(pm))
         i += 1
     flush(offset + len(lines) + 1)
+    if any(divs):
+        opened = [p for p in pieces if isinstance(p, Guard)][-1]
+        raise BookError(f"{path}:{opened.line}: `if-fitted` block is never closed (missing :::)")
     return Chapter(path, meta, pieces, dict(execute))

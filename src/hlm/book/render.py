@@ -50,7 +50,10 @@ def pandoc_path() -> str:
     try:
         import pypandoc
 
-        return pypandoc.get_pandoc_path()
+        # the wheel's own binary first: pypandoc would take a newer-looking pandoc on PATH,
+        # and two pandocs in one build disagree on the JSON AST's API version
+        bundled = Path(pypandoc.__file__).resolve().parent / "files" / "pandoc"
+        return str(bundled) if bundled.is_file() else pypandoc.get_pandoc_path()
     except Exception:  # pragma: no cover - pypandoc-binary is a dependency
         found = shutil.which("pandoc")
         if not found:
@@ -199,7 +202,8 @@ def load_chapters(project: Project, build_dir: Path, root: Path) -> list[Chapter
             texts.append((source, qmd_abs.read_text(encoding="utf-8")))
         texts.append((md_path, md_text))
         # keep line numbers of the .md: blank out the front matter instead of removing it
-        doc = ChapterDoc(ch.name, ch.kind, ch.part, {}, source, texts)
+        doc = ChapterDoc(ch.name, ch.kind, ch.part, {}, source, texts,
+                         skipped=set(meta.get("hlm-skipped") or []))
         md_lines = md_text.splitlines()
 
         def line_of(n: int) -> str:

@@ -16,7 +16,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from hlm import ellipse as ell
+from hlm.data import id_sort_key
+from hlm.sample import select_sample
 from hlm.errors import DataError
+from hlm.figures.registry import MAX_CLUSTERS, SUBSET, subset_seed
 
 STYLE = Path(__file__).resolve().parents[1] / "hlm.mplstyle"
 
@@ -112,10 +115,20 @@ def cluster_table(students: pd.DataFrame, profile) -> pd.DataFrame:
     return tab.reset_index()
 
 
+def drawn(ids, profile) -> np.ndarray:
+    """Which of the clusters `ids` a per-cluster figure draws, as a boolean mask: all of them up
+    to MAX_CLUSTERS; above, the SUBSET that a profile's `sample: {random: SUBSET, seed: S}` draws
+    from the ids in sorted order, with S = subset_seed(profile): the same in every figure."""
+    if len(ids) <= MAX_CLUSTERS:
+        return np.ones(len(ids), dtype=bool)
+    ids = pd.Series(ids, dtype=str).reset_index(drop=True)
+    sample = {"random": SUBSET, "seed": subset_seed(profile)}
+    return ids.isin(select_sample(ids.sort_values(key=id_sort_key).tolist(), sample, profile)).to_numpy()
+
+
 def _sid_order(students: pd.DataFrame):
     if "sid" in students and isinstance(students["sid"].dtype, pd.CategoricalDtype):
-        present = set(students["sid"].astype(str))
-        return [str(s) for s in students["sid"].cat.categories if str(s) in present]
+        return [str(s) for s in students["sid"].cat.remove_unused_categories().cat.categories]
     return None
 
 

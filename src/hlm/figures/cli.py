@@ -2,7 +2,11 @@
 
 Reads the tables and fits the figure's spec lists (from data/processed/D/ and
 data/fits/D/ under the project root), draws the figure and writes both files
-atomically.
+atomically, with out.json beside the SVG: {"clusters": the number of clusters, null
+for the simulated figures}, what the caption needs from the data
+(``FIGURES[name].caption(profile, clusters)``). A figure whose fits could not be
+fitted is a one-line placeholder (the chapter shows why instead), so that the data
+never fail a figure job.
 """
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ import matplotlib
 from hlm import config
 from hlm.errors import DataError
 from hlm.artifacts import Artifacts
-from hlm.io import atomic_path
+from hlm.cli import progress
+from hlm.fitstatus import status_of
+from hlm.io import atomic_path, write_json
 
 
 def _root() -> Path:
@@ -33,6 +39,16 @@ def load_inputs(spec, dataset: str, profile, root: Path | None = None) -> dict:
             "students": art.students() if "students.parquet" in spec.tables else None,
             "schools": art.schools(profile) if "schools.csv" in spec.tables else None,
             "fits": {m: art.fit(m) for m in spec.fits}}
+
+
+def placeholder(name: str, models: list[str]):
+    """A figure that says it is not drawn (the book shows the models' explanation instead)."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(6, 1.2))
+    fig.text(0.5, 0.5, f"{name}: not drawn, {', '.join(models)} not fitted on this dataset",
+             ha="center", va="center")
+    return fig
 
 
 def run(argv: list[str]) -> int:
@@ -54,7 +70,13 @@ def run(argv: list[str]) -> int:
     if missing:
         raise DataError(f"figure '{args.name}' needs the role(s) {', '.join(missing)}, "
                         f"which profile '{profile.name}' does not define")
-    fig = render(args.name, **load_inputs(spec, args.dataset, profile))
+    inputs = load_inputs(spec, args.dataset, profile)
+    progress(f"drawing '{args.name}'")
+    unusable = [m for m, rec in inputs["fits"].items() if not status_of(rec).usable]
+    fig = placeholder(args.name, unusable) if unusable else render(args.name, **inputs)
+    students = inputs["students"]
+    clusters = None if students is None else int(students[profile.cluster].nunique())
     with atomic_path(args.svg) as svg_tmp, atomic_path(args.png) as png_tmp:
         save_figure(fig, svg=svg_tmp, png=png_tmp)
+        write_json(Path(args.svg).with_suffix(".json"), {"clusters": clusters})
     return 0

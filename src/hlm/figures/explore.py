@@ -7,9 +7,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from hlm.figures._base import (BLACK, BLUE, GREEN, GREY, SEX_COLORS, VERMILLION, abline, dense,
-                               cluster_table, grid_shape, ls_line, need, new_figure, styled,
-                               w_color, w_levels, w_title, x_name, y_name)
+from hlm.figures._base import (BLACK, BLUE, GREEN, GREY, SEX_COLORS, VERMILLION, abline, cluster_ids,
+                               cluster_table, dense, drawn, grid_shape, ls_line, need, new_figure,
+                               styled, w_color, w_levels, w_title, x_name, y_name)
 
 DERIVED = {"row", "n", "sex_comp", "sex_cat", "sid"}
 MAX_QUANTILES = 1000
@@ -64,9 +64,7 @@ def quantile_plot(students, schools=None, fits=None, profile=None) -> Figure:
     return fig
 
 
-def _trellis_frame(students, profile, max_cols):
-    tab = cluster_table(students, profile)
-    k = len(tab)
+def _trellis_frame(k, max_cols):
     cols = min(max_cols, int(np.ceil(np.sqrt(k * 1.6))))
     rows = int(np.ceil(k / cols))
     panel = 6.5 / cols
@@ -77,7 +75,7 @@ def _trellis_frame(students, profile, max_cols):
                         gridspec_kw={"hspace": 0.32 if k <= 60 else 0.38, "wspace": 0.06})
     fig.subplots_adjust(left=0.08, right=0.99, bottom=0.07 if rows < 8 else 0.05,
                         top=0.93 if rows < 8 else 0.955)
-    return fig, axes, tab
+    return fig, axes
 
 
 def _ticks(loc, lim, nbins):
@@ -108,9 +106,13 @@ def _same_scales(axes, k, x, y, nbins):
 
 def _trellis(students, fits, profile, color_by_sex: bool) -> Figure:
     levels = w_levels(students, profile)
-    fig, axes, tab = _trellis_frame(students, profile, max_cols=8 if len(students) < 4000 else 12)
+    tab = cluster_table(students, profile)
+    tab = tab[drawn(tab["id"], profile)]
+    ids = cluster_ids(students, profile)
+    keep = ids.isin(tab["id"]).to_numpy()  # a panel per drawn cluster
+    students, ids = students[keep], ids[keep]
+    fig, axes = _trellis_frame(len(tab), max_cols=8 if len(students) < 4000 else 12)
     lines = need(fits, "fe_lines", "clusters")
-    ids = students[profile.cluster].astype(str)
     small = len(tab) > 60
     ms = 0.8 if small else 1.6
     for ax, row in zip(axes.flat, tab.itertuples()):
@@ -215,6 +217,7 @@ def three_effects(students, schools=None, fits=None, profile=None) -> Figure:
     te = need(fits, "three_effects")
     lines = te["lines"]
     tab = cluster_table(students, profile)
+    tab = tab[drawn(tab["id"], profile)]
     fig, axes = new_figure(height=4.3)
     ax = axes[0, 0]
     x, y = students[profile.x].to_numpy(float), students[profile.y].to_numpy(float)

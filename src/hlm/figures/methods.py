@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 
 from hlm import ellipse as ell
 from hlm.figures._base import (BLACK, GREEN, GREY, MAGENTA, ORANGE, abline, beta_axes, by_level, dense,
-                               cluster_table, draw_ellipse, need, new_figure, origin_cross, styled,
+                               cluster_table, draw_ellipse, drawn, need, new_figure, origin_cross, styled,
                                w_color, w_levels, w_title, x_name, y_name)
 
 
@@ -53,10 +53,11 @@ def _sector_ellipses(ax, fits, model, levels, ls="-", lw=1.6, label=None, mark="
     return None
 
 
-def _school_points(ax, fits, levels, size=3.5):
+def _school_points(ax, fits, levels, profile, size=3.5):
     cl = need(fits, "fe_lines", "clusters")
+    shown = [c for c, keep in zip(cl.values(), drawn(list(cl), profile)) if keep]
     for lv in levels:
-        pts = np.array([[c["intercept"], c["slope"]] for c in cl.values()
+        pts = np.array([[c["intercept"], c["slope"]] for c in shown
                         if str(c["w"]) == str(lv) and c.get("slope") is not None])
         if len(pts):
             ax.plot(pts[:, 0], pts[:, 1], "o", ms=size, color=w_color(lv, levels), alpha=0.55, mew=0)
@@ -148,6 +149,7 @@ def m2_lines(students, schools=None, fits=None, profile=None) -> Figure:
     """Each cluster's least-squares line, by level of w, with the average and the pooled line."""
     levels = w_levels(students, profile)
     tab = cluster_table(students, profile)
+    tab = tab[drawn(tab["id"], profile)]
     cl = need(fits, "fe_lines", "clusters")
     fe, pooled = need(fits, "fe_lines", "by_w"), need(fits, "pooled", "by_w")
     fig, axes = new_figure(height=3.5, ncols=len(levels), sharex=True, sharey=True)
@@ -173,7 +175,7 @@ def _m2_base(students, fits, profile, with_means: bool) -> Figure:
     levels = w_levels(students, profile)
     fig, axes = new_figure(width=5.6, height=4.9)
     ax = axes[0, 0]
-    _school_points(ax, fits, levels)
+    _school_points(ax, fits, levels, profile)
     handles = _level_handles(profile, levels)
     handles.append(_sector_ellipses(ax, fits, "pooled", levels, ls=":", lw=1.4,
                                     label="pooled OLS: 95% confidence ellipse", mark="s"))
@@ -220,7 +222,7 @@ def m3_manova(students, schools=None, fits=None, profile=None) -> Figure:
     levels = w_levels(students, profile)
     fig, axes = new_figure(width=5.6, height=4.9)
     ax = axes[0, 0]
-    _school_points(ax, fits, levels)
+    _school_points(ax, fits, levels, profile)
     handles = _level_handles(profile, levels)
     handles.append(_sector_ellipses(ax, fits, "two_stage", levels, lw=2.0,
                                     label=f"two-stage (MANOVA): new {profile.cluster_label}s"))

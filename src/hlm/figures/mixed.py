@@ -10,9 +10,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from hlm import ellipse as ell
-from hlm.figures._base import (BLACK, BLUE, GREEN, GREY, VERMILLION, abline, beta_axes, cluster_table, dense,
-                               draw_ellipse, is_other, mixed_line, need, new_figure, styled, w_color,
-                               w_levels, w_title, x_name, y_name)
+from hlm.figures._base import (BLACK, BLUE, GREEN, GREY, MAX_CLUSTERS, VERMILLION, abline, beta_axes,
+                               cluster_ids, cluster_table, dense, draw_ellipse, drawn, is_other, mixed_line,
+                               need, new_figure, styled, w_color, w_levels, w_title, x_name, y_name)
 
 BLUE_C, BLUP_C, GLS_C = BLUE, VERMILLION, GREEN
 
@@ -39,7 +39,12 @@ def ow_resid_fitted(students, schools=None, fits=None, profile=None) -> Figure:
     resid = np.asarray(obs.get("std_resid") or obs["resid"], float)
     fig, axes = new_figure(width=5.6, height=3.6)
     ax = axes[0, 0]
-    ax.plot(fitted, resid, "o", ms=2.4, color=BLUE, alpha=0.45, mew=0, rasterized=dense(len(fitted)))
+    if cluster_ids(students, profile).nunique() > MAX_CLUSTERS:  # the stripes merge: a density
+        hb = ax.hexbin(fitted, resid, gridsize=50, bins="log", mincnt=1, cmap="Blues", linewidths=0,
+                       rasterized=True)
+        fig.colorbar(hb, ax=ax, label=f"{profile.unit_label}s per hexagon")
+    else:
+        ax.plot(fitted, resid, "o", ms=2.4, color=BLUE, alpha=0.45, mew=0, rasterized=dense(len(fitted)))
     ax.axhline(0, color=BLACK, lw=1)
     ax.set_xlabel(f"fitted value ({profile.cluster_label} BLUP)")
     ax.set_ylabel("standardized residual" if obs.get("std_resid") else "residual")
@@ -48,13 +53,16 @@ def ow_resid_fitted(students, schools=None, fits=None, profile=None) -> Figure:
 
 def _by_school(students, fits, profile, zoom: bool) -> Figure:
     tab, gls = _oneway(students, fits, profile)
-    pos = {c: i + 1 for i, c in enumerate(tab["id"])}
-    ids = students[profile.cluster].astype(str).map(pos).to_numpy(float)
     y = students[profile.y].to_numpy(float)
     overall, mean_means = float(np.mean(y)), float(tab["mean_y"].mean())
+    tab = tab[drawn(tab["id"], profile)]
+    pos = {c: i + 1 for i, c in enumerate(tab["id"])}
+    ids = cluster_ids(students, profile).map(pos).to_numpy(float)
+    keep = ~np.isnan(ids)
     fig, axes = new_figure(height=4.1)
     ax = axes[0, 0]
-    ax.plot(ids, y, "o", ms=3.2 if zoom else 2.2, color=GREY, alpha=0.6, mew=0, rasterized=dense(len(y)))
+    ax.plot(ids[keep], y[keep], "o", ms=3.2 if zoom else 2.2, color=GREY, alpha=0.6, mew=0,
+            rasterized=dense(keep.sum()))
     lines = ((gls, GLS_C, 2.2, f"mixed-model GLS estimate ({gls:.2f})"),
              (overall, BLACK, 1.6, f"overall mean of {profile.unit_label}s ({overall:.2f})"),
              (mean_means, VERMILLION, 1.6, f"mean of {profile.cluster_label} means ({mean_means:.2f})"))
@@ -96,6 +104,7 @@ def ow_by_school_zoom(students, schools=None, fits=None, profile=None) -> Figure
 def ow_blue_blup(students, schools=None, fits=None, profile=None) -> Figure:
     """Each cluster's BLUE (its mean) and BLUP, with the GLS estimate of the overall mean."""
     tab, gls = _oneway(students, fits, profile)
+    tab = tab[drawn(tab["id"], profile)]
     fig, axes = new_figure(height=3.9)
     ax = axes[0, 0]
     pos = np.arange(1, len(tab) + 1)
@@ -113,6 +122,7 @@ def ow_blue_blup(students, schools=None, fits=None, profile=None) -> Figure:
 def ow_shrinkage(students, schools=None, fits=None, profile=None) -> Figure:
     """Shrinkage from BLUE to BLUP against cluster sample size: arrows point to the GLS mean."""
     tab, gls = _oneway(students, fits, profile)
+    tab = tab[drawn(tab["id"], profile)]
     fig, axes = new_figure(height=4.0)
     ax = axes[0, 0]
     ax.axhline(gls, color=GLS_C, lw=2, label=r"GLS estimate $\hat{\gamma}_{00}$")
@@ -156,6 +166,7 @@ def _random_slopes(students, fits, profile, with_blue: bool = False):
 def rs_blup_lines(students, schools=None, fits=None, profile=None) -> Figure:
     """Fig. 18: each cluster's BLUP line from the random-slopes model, by level of w."""
     tab, levels, means = _random_slopes(students, fits, profile)
+    tab = tab[drawn(tab["id"], profile)]
     fig, axes = new_figure(height=3.5, ncols=len(levels), sharex=True, sharey=True)
     lim = (students[profile.x].min(), students[profile.x].max())
     for ax, lv in zip(axes.flat, levels):
@@ -176,12 +187,14 @@ def rs_beta(students, schools=None, fits=None, profile=None) -> Figure:
     and the estimated mean line of each level of w (green) with the ellipse of G."""
     tab, levels, means = _random_slopes(students, fits, profile, with_blue=True)
     G = np.asarray(need(fits, "ints_slopes", "G"), float)
+    tab["shown"] = drawn(tab["id"], profile)
     fig, axes = new_figure(height=3.9, ncols=len(levels), sharex=True, sharey=True)
     for ax, lv in zip(axes.flat, levels):
-        d = tab[(tab["w"].astype(str) == str(lv)) & tab["blue1"].notna()]
-        ax.plot(np.c_[d["blue0"], d["blup0"]].T, np.c_[d["blue1"], d["blup1"]].T, color=GREY, lw=0.5, alpha=0.6)
-        ax.plot(d["blue0"], d["blue1"], "o", color=BLUE_C, ms=3.5, alpha=0.8, mew=0)
-        ax.plot(d["blup0"], d["blup1"], "o", color=BLUP_C, ms=3.5, alpha=0.8, mew=0)
+        d = tab[(tab["w"].astype(str) == str(lv)) & tab["blue1"].notna()]  # the ellipses use all clusters
+        p = d[d["shown"]]
+        ax.plot(np.c_[p["blue0"], p["blup0"]].T, np.c_[p["blue1"], p["blup1"]].T, color=GREY, lw=0.5, alpha=0.6)
+        ax.plot(p["blue0"], p["blue1"], "o", color=BLUE_C, ms=3.5, alpha=0.8, mew=0)
+        ax.plot(p["blup0"], p["blup1"], "o", color=BLUP_C, ms=3.5, alpha=0.8, mew=0)
         if len(d) >= 3:
             draw_ellipse(ax, ell.data_ellipse(d[["blue0", "blue1"]].to_numpy()), color=BLUE_C, lw=1.6)
             draw_ellipse(ax, ell.data_ellipse(d[["blup0", "blup1"]].to_numpy()), color=BLUP_C, lw=1.6)

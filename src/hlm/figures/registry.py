@@ -9,6 +9,20 @@ from typing import Callable
 STUDENTS, SCHOOLS = "students.parquet", "schools.csv"
 HERE = Path(__file__).resolve().parent
 
+# Figures drawing one mark, line or panel per cluster draw all of them up to MAX_CLUSTERS clusters
+# (HSB's 160 schools stay whole). With more, they draw SUBSET clusters drawn at random with
+# subset_seed(profile), the same in every figure (hlm.figures._base.drawn), or a density, and
+# their caption says so; overall estimates (mean lines, ellipses) still use every cluster.
+MAX_CLUSTERS = 200
+SUBSET = 40
+SUBSET_SEED = 1
+
+
+def subset_seed(profile) -> int:
+    """The seed of the drawn subset: the profile's `sample: {seed: S}`, else SUBSET_SEED."""
+    sample = profile.sample
+    return int(sample.get("seed", SUBSET_SEED)) if isinstance(sample, dict) else SUBSET_SEED
+
 
 @dataclass(frozen=True)
 class FigureSpec:
@@ -19,7 +33,7 @@ class FigureSpec:
     fits: tuple[str, ...] = ()
     tables: tuple[str, ...] = (STUDENTS,)
     needs: tuple[str, ...] = ()           # optional roles the figure needs (e.g. "sex")
-    caption: Callable = field(default=lambda p: "", repr=False)
+    caption: Callable = field(default=lambda p, clusters=None: "", repr=False)  # (profile, clusters)
     number: int | None = None             # the notes' figure number, where it has one
     group: str = ""
 
@@ -47,9 +61,22 @@ def _L(p):
             "u": p.unit_label}
 
 
-def _cap(text: str) -> Callable:
-    def caption(p) -> str:
+# What the caption of a figure drawing one element per cluster adds above MAX_CLUSTERS clusters
+_SHOWN = "Only {n} of the {k:,} {cs}, drawn at random (seed {seed}), are shown"
+_SUBSET = _SHOWN + "."
+_SUBSET_REST = _SHOWN + "; the overall estimates use all {k:,}."
+_DENSITY = "With {k:,} {cs} the stripes merge; the shading counts the {us} in each hexagon."
+
+
+def _cap(text: str, large: str = "") -> Callable:
+    """The caption, from the profile and the number of clusters in the data (the figure job
+    writes it beside the SVG); `large` is what it adds above MAX_CLUSTERS clusters."""
+    def caption(p, clusters: int | None = None) -> str:
         out = text.format(**_L(p))
+        if large and clusters is not None and clusters > MAX_CLUSTERS:
+            from hlm.bookdata import plural
+            out += " " + large.format(n=SUBSET, k=clusters, seed=subset_seed(p), cs=plural(p.cluster_label),
+                                      us=plural(p.unit_label))
         return out[:1].upper() + out[1:]
     return caption
 
@@ -57,9 +84,9 @@ def _cap(text: str) -> Callable:
 _SPECS: list[FigureSpec] = []
 
 
-def _add(name, func, fits=(), tables=(STUDENTS,), needs=(), caption="", number=None, group=""):
+def _add(name, func, fits=(), tables=(STUDENTS,), needs=(), caption="", number=None, group="", large=""):
     _SPECS.append(FigureSpec(name, func, tuple(fits), tuple(tables), tuple(needs),
-                             _cap(caption) if isinstance(caption, str) else caption, number, group))
+                             _cap(caption, large) if isinstance(caption, str) else caption, number, group))
 
 
 # ---- looking at the data
@@ -70,10 +97,10 @@ _add("quantile_plot", "explore.quantile_plot", number=1, group="data", caption=(
 _add("trellis", "explore.trellis", fits=("fe_lines",), number=2, group="data", caption=(
     "{y} against {x} in each {c}, with the {c}'s least-squares line. Panels are in informative-id "
     "order (by {w}, then by the {c}'s mean {x}). The lines differ both because each {c} has its own "
-    "relationship and because each line is estimated from a small sample."))
+    "relationship and because each line is estimated from a small sample."), large=_SUBSET)
 _add("trellis_sex", "explore.trellis_sex", fits=("fe_lines",), needs=("sex",), number=3, group="data",
      caption=("The same trellis with {u}s coloured by sex, which shows at a glance which {c}s are "
-              "single-sex and which are mixed."))
+              "single-sex and which are mixed."), large=_SUBSET)
 _add("scatter_ols", "explore.scatter_ols", fits=("three_effects",), group="data", caption=(
     "All {u}s pooled, ignoring {c}s: {y} against {x} with one least-squares line."))
 _add("scatter_sector_sex", "explore.scatter_sector_sex", needs=("sex",), group="data", caption=(
@@ -81,7 +108,7 @@ _add("scatter_sector_sex", "explore.scatter_sector_sex", needs=("sex",), group="
 _add("three_effects", "explore.three_effects", fits=("three_effects",), group="methods", caption=(
     "Three effects of {x} in one picture: the within-{c} slope (short blue segments through each "
     "{c} mean), the between-{c} slope (the line through the {c} means) and the pooled slope that "
-    "ignores {c}s and mixes the other two."))
+    "ignores {c}s and mixes the other two."), large=_SUBSET_REST)
 
 
 # ---- the classical methods
@@ -96,20 +123,20 @@ _add("m1_diff", "methods.m1_diff", fits=("pooled",), group="methods", caption=(
     "The cross marks no difference."))
 _add("m2_lines", "methods.m2_lines", fits=("fe_lines", "pooled"), group="methods", caption=(
     "Method 2: every {c}'s own least-squares line, in one panel per {w}, with the average of the "
-    "{c} lines (solid) and the pooled line of Method 1 (dashed)."))
+    "{c} lines (solid) and the pooled line of Method 1 (dashed)."), large=_SUBSET_REST)
 _add("m2_beta_schools", "methods.m2_beta_schools", fits=("fe_lines", "pooled"), number=5, group="methods",
      caption=("Each {c}'s least-squares line as a point in beta space, with the pooled estimates and "
-              "their 95% confidence ellipses (dotted)."))
+              "their 95% confidence ellipses (dotted)."), large=_SUBSET_REST)
 _add("m2_beta_means", "methods.m2_beta_means", fits=("fe_lines", "pooled"), number=6, group="methods",
      caption=("Adding the average of the {c} lines in each {w} and its 95% confidence ellipse, whose "
-              "size reflects only the variation of {u}s within {c}s."))
+              "size reflects only the variation of {u}s within {c}s."), large=_SUBSET_REST)
 _add("m2_diff", "methods.m2_diff", fits=("fe_lines", "pooled"), number=7, group="methods", caption=(
     "The difference between {w}s in beta space: averaging the {c} lines (green) against pooling "
     "(grey). The averaged-lines ellipse would keep its size however far apart the {c}s were."))
 _add("m3_manova", "methods.m3_manova", fits=("fe_lines", "two_stage"), group="methods", caption=(
     "Method 3, two stages: the {c} lines treated as a multivariate sample. Both ellipses share a "
     "centre; the two-stage (MANOVA) ellipse (solid) is usually larger than the fixed-effects one (dashed) "
-    "because it generalizes to new {c}s, not just new {u}s of the same {c}s."))
+    "because it generalizes to new {c}s, not just new {u}s of the same {c}s."), large=_SUBSET_REST)
 _add("m3_shadows", "methods.m3_shadows", fits=("two_stage",), group="methods", caption=(
     "The two-stage difference between {w}s: the solid ellipse covers the pair of differences with "
     "95% confidence; the dashed ellipse's shadows (shaded bands) are the 95% intervals for the "
@@ -149,26 +176,27 @@ for _name, _num, _text in _SIM:
 # ---- mixed models
 _add("ow_resid_fitted", "mixed.ow_resid_fitted", fits=("oneway",), group="mixed", caption=(
     "One-way random-effects model: standardized residuals against fitted values. Each vertical "
-    "stripe is a {c}; the fitted value is the {c}'s BLUP."))
+    "stripe is a {c}; the fitted value is the {c}'s BLUP."), large=_DENSITY)
 _add("ow_by_school", "mixed.ow_by_school", fits=("oneway",), group="mixed", caption=(
     "{y} of every {u}, {c} by {c}, with three estimates of the overall level: the mixed-model GLS "
-    "estimate, the mean of all {u}s and the mean of the {c} means."))
+    "estimate, the mean of all {u}s and the mean of the {c} means."), large=_SUBSET_REST)
 _add("ow_by_school_zoom", "mixed.ow_by_school_zoom", fits=("oneway",), group="mixed", caption=(
     "The previous figure zoomed in on the three estimates: the GLS estimate usually lies between the "
-    "{u} mean (weights by {c} size) and the mean of {c} means (equal weights)."))
+    "{u} mean (weights by {c} size) and the mean of {c} means (equal weights)."), large=_SUBSET_REST)
 _add("ow_blue_blup", "mixed.ow_blue_blup", fits=("oneway",), group="mixed", caption=(
     "For each {c}, the BLUE (its sample mean, blue) and the BLUP (red), which is pulled toward "
-    "the GLS estimate of the overall mean."))
+    "the GLS estimate of the overall mean."), large=_SUBSET_REST)
 _add("ow_shrinkage", "mixed.ow_shrinkage", fits=("oneway",), group="mixed", caption=(
     "Shrinkage against {c} sample size: each arrow goes from a {c}'s BLUE to its BLUP, toward the "
-    "GLS estimate. Arrows are longer for BLUEs far from the mean and for small {c}s."))
+    "GLS estimate. Arrows are longer for BLUEs far from the mean and for small {c}s."), large=_SUBSET_REST)
 _add("rs_blup_lines", "mixed.rs_blup_lines", fits=("ints_slopes",), number=18, group="mixed", caption=(
     "Each {c}'s BLUP line from the model with random intercepts and {x} slopes and {w} effects "
-    "on both, with the estimated mean line of each {w}."))
+    "on both, with the estimated mean line of each {w}."), large=_SUBSET_REST)
 _add("rs_beta", "mixed.rs_beta", fits=("ints_slopes", "fe_lines"), number=19, group="mixed", caption=(
     "Beta space: the {c}s' least-squares lines (BLUEs, blue) and BLUPs (red), each cloud with its "
     "dispersion ellipse, and each {w}'s estimated mean line (green) with the ellipse of G. As "
-    "theory predicts, the BLUPs tend to vary less than G and the BLUEs more, especially in slope."))
+    "theory predicts, the BLUPs tend to vary less than G and the BLUEs more, especially in slope."),
+     large=_SUBSET_REST)
 
 
 FIGURES: dict[str, FigureSpec] = {s.name: s for s in _SPECS}
@@ -179,8 +207,8 @@ def figure_names(profile=None) -> list[str]:
     return [n for n, s in FIGURES.items() if profile is None or s.applies(profile)]
 
 
-def caption(name: str, profile) -> str:
-    return FIGURES[name].caption(profile)
+def caption(name: str, profile, clusters: int | None = None) -> str:
+    return FIGURES[name].caption(profile, clusters)
 
 
 def render(name: str, students=None, schools=None, fits=None, profile=None):
