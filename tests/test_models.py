@@ -78,7 +78,14 @@ def test_failed_fit_is_a_record(tmp_path, students40, capsys):
     rec = read_json(out)
     assert rec["converged"] is False and "ModelError" in rec["error"] and "two levels" in rec["error"]
     assert rec["model"] == "two_stage" and rec["kind"] == "ols" and "fixef" not in rec
-    assert "warning: model 'two_stage'" in capsys.readouterr().err
+    assert rec["status"]["state"] == "not_fitted" and rec["status"]["why"] and rec["status"]["remedy"]
+    err = capsys.readouterr().err
+    assert "warning: model 'two_stage'" in err
+    # the step says what it is doing before it does it (the log of a killed step ends there)
+    lines = err.splitlines()
+    assert lines[0].startswith("[hlm] fit --dataset hsb40 --model two_stage") and lines[0].endswith("started")
+    assert "[hlm] fitting 'two_stage' (ols) on 1144 rows in 21 clusters" in lines
+    assert lines[-1].startswith("[hlm] fit: done in")
 
 
 def test_formula_columns():
