@@ -74,9 +74,8 @@ def _cap(text: str, large: str = "") -> Callable:
     def caption(p, clusters: int | None = None) -> str:
         out = text.format(**_L(p))
         if large and clusters is not None and clusters > MAX_CLUSTERS:
-            from hlm.bookdata import plural
-            out += " " + large.format(n=SUBSET, k=clusters, seed=subset_seed(p), cs=plural(p.cluster_label),
-                                      us=plural(p.unit_label))
+            out += " " + large.format(n=SUBSET, k=clusters, seed=subset_seed(p), cs=p.clusters_label,
+                                      us=p.units_label)
         return out[:1].upper() + out[1:]
     return caption
 
