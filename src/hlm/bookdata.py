@@ -116,6 +116,15 @@ class BookData:
             self._explained.add(m)
         return "\n\n".join(parts)
 
+    def _figure_fit_usable(self, model: str) -> bool:
+        """Whether a fit a figure draws from can be shown (read once per chapter; the
+        chapter itself need not declare it; a fit not built yet counts as usable)."""
+        key = ("usable", model)
+        if key not in self._cache:
+            path = self.artifacts.fit_path(model)
+            self._cache[key] = not path.exists() or status_of(read_json(path)).usable
+        return self._cache[key]
+
     def students(self) -> pd.DataFrame:
         self._check("tables", "students.parquet")
         if "students" not in self._cache:
@@ -144,8 +153,7 @@ class BookData:
             missing = ", ".join(spec.needs)
             return (f"*(Figure {name} is not drawn for this dataset: its profile has no "
                     f"{missing} role.)*")
-        unusable = [m for m in spec.fits if self.artifacts.fit_path(m).exists()
-                    and not status_of(self.artifacts.fit(m)).usable]
+        unusable = [m for m in spec.fits if not self._figure_fit_usable(m)]
         if unusable:
             return (f"*(Figure {name} is not drawn for this dataset: it needs "
                     f"{', '.join(f'`{m}`' for m in unusable)}, not fitted here.)*")

@@ -88,8 +88,12 @@ def reminder(status: FitStatus) -> str:
     """One sentence, for a model already explained earlier in the chapter."""
     if status.usable:
         return ""
-    return (f"*This part needs {status.label} (`{status.model}`), which "
-            f"{_VERB[status.state].replace(' on this dataset', '')} (see above); it is left out.*")
+    return (f"*This part needs {status.label} (`{status.model}`), which {_short_verb(status)} "
+            "(see above); it is left out.*")
+
+
+def _short_verb(status: FitStatus) -> str:
+    return _VERB[status.state].replace(" on this dataset", "")
 
 
 # --- diagnosis, at fit time -------------------------------------------------------------------
@@ -153,7 +157,7 @@ def diagnose_failure(message: str, students: pd.DataFrame, profile: Profile) -> 
         remedy = "drop one of the columns involved, or the term that creates it, from the model"
     else:
         why = f"the fit stopped with: {message}"
-        remedy = "check the data of this model's variables; the fit log in data/fits/ has details"
+        remedy = "check the data of this model's variables; the fit's log in logs/ has details"
     return {"state": "not_fitted", "why": why, "remedy": remedy}
 
 
@@ -190,17 +194,18 @@ def diagnose(result: dict, students: pd.DataFrame, profile: Profile) -> dict:
 def build_summary(fits_dir) -> str:
     """The models of a build that were not fitted or had problems, one line each (printed
     at the end of the build)."""
-    import json
     from pathlib import Path
+
+    from hlm.io import read_json
 
     lines = []
     for path in sorted(Path(fits_dir).glob("*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if "kind" not in record or record.get("kind") not in ("ols", "lmm"):
+        record = read_json(path)
+        if record.get("kind") not in ("ols", "lmm"):
             continue
         st = status_of(record)
         if st.problem:
-            lines.append(f"  - {st.model}: {_VERB[st.state].replace(' on this dataset', '')}: {st.why}")
+            lines.append(f"  - {st.model}: {_short_verb(st)}: {st.why}")
     if not lines:
         return ""
     return "Models with problems in this build (the book explains each):\n" + "\n".join(lines)

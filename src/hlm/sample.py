@@ -41,11 +41,13 @@ def select_sample(ids: list[str], sample, profile: Profile) -> list[str]:
     return chosen
 
 
-def _columns(path, names: list[str]):
-    """The values of some columns of a CSV, as text (empty cells skipped)."""
+def _distinct(path, names: list[str]) -> set[tuple]:
+    """The distinct combinations of some columns of a CSV, as text (empty cells: None)."""
     with open(path, newline="", encoding="utf-8-sig") as fh:
-        for row in csv.DictReader(fh):
-            yield tuple(row.get(n) or None for n in names)
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        idx = [header.index(n) for n in names]
+        return {tuple(row[i] or None for i in idx) for row in reader if row}
 
 
 def _level(value: str) -> str:
@@ -60,10 +62,10 @@ def _level(value: str) -> str:
 def preflight(profile: Profile) -> None:
     """w must take both its levels in the chosen sample (checked before any job)."""
     in_units = profile.w in read_header(profile.students, "students")
-    units = list(_columns(profile.students, [profile.cluster] + ([profile.w] if in_units else [])))
-    rows = units if in_units else list(_columns(profile.schools, [profile.cluster, profile.w]))
+    units = _distinct(profile.students, [profile.cluster] + ([profile.w] if in_units else []))
+    pairs = units if in_units else _distinct(profile.schools, [profile.cluster, profile.w])
     chosen = set(select_sample(sorted_ids({u[0] for u in units} - {None}), profile.sample, profile))
-    levels = sorted({_level(w) for c, w in rows if c in chosen and w is not None})
+    levels = sorted({_level(w) for c, w in pairs if c in chosen and w is not None})
     if len(levels) == 1:
         raise DataError(f"w column '{profile.w}' has only one level ('{levels[0]}') in the "
                         f"{len(chosen)} clusters of profile '{profile.name}'s sample, so no model can "

@@ -332,6 +332,12 @@ def _cell_markdown(cell: Cell, outputs: list, opts: dict, ctx: Context) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+def _inline_values(outputs) -> list[str]:
+    """The values the kernel displayed for the executor (`show_inline`)."""
+    return [o["data"][INLINE_MIME] for o in outputs
+            if o.get("output_type") == "display_data" and INLINE_MIME in o.get("data", {})]
+
+
 def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> dict[int, list[str]]:
     """Evaluate the inline expressions of `first` and of the prose after it, up to the
     next cell, in one kernel round trip (they all run after the same cells).
@@ -351,16 +357,12 @@ def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> di
             raise BookError(f"{ctx.rel}:{line}: inline expression `{expr}` is not valid Python: {err.msg}") from None
     code = "\n".join(f"__hlm_kernel.show_inline(({expr}\n))" for _, expr in batch)
 
-    def values(outputs) -> list[str]:
-        return [o["data"][INLINE_MIME] for o in outputs
-                if o.get("output_type") == "display_data" and INLINE_MIME in o.get("data", {})]
-
     def blame(outputs):
-        line, expr = batch[min(len(values(outputs)), len(batch) - 1)]
+        line, expr = batch[min(len(_inline_values(outputs)), len(batch) - 1)]
         return (line, line), f"inline expression `{expr}`"
 
     line0, expr0 = batch[0]
-    vals = values(runner.run(code, (line0, line0), f"inline expression `{expr0}`", blame))
+    vals = _inline_values(runner.run(code, (line0, line0), f"inline expression `{expr0}`", blame))
     if len(vals) != len(batch):  # pragma: no cover - each expression displays one value
         raise BookError(f"{ctx.rel}:{line0}: inline expressions returned {len(vals)} values for {len(batch)}")
     out: dict[int, list[str]] = {}
@@ -378,9 +380,7 @@ def _run_guard(runner: Runner, guard: Guard) -> tuple[bool, str]:
             f"__hlm_kernel.show_inline(__hlm_bookdata.guard({guard.models!r}))")
     where = (guard.line, guard.line)
     outputs = runner.run(code, where, f"`if-fitted` block for {', '.join(guard.models)}")
-    value = next(o["data"][INLINE_MIME] for o in outputs
-                 if o.get("output_type") == "display_data" and INLINE_MIME in o.get("data", {}))
-    decision = json.loads(value)
+    decision = json.loads(_inline_values(outputs)[0])
     return decision["run"], decision["markdown"]
 
 
