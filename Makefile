@@ -15,7 +15,7 @@ ifneq ($(DATASET),)
 SMK_ARGS += --config dataset=$(DATASET)
 endif
 
-.PHONY: book test venv clean
+.PHONY: book test test-fast venv clean
 
 venv: $(STAMP)
 
@@ -26,10 +26,14 @@ $(STAMP): pyproject.toml
 	touch $@
 
 book: $(STAMP)
-	$(BIN)/snakemake $(SMK_ARGS)
+	$(BIN)/python -m hlm.build $(SMK_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The edit loop: everything but the end-to-end builds (tests marked slow).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 clean:
 	rm -rf data/processed data/fits figures/*/ build _book logs .snakemake

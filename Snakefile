@@ -2,6 +2,7 @@
 # Select a profile: `snakemake --config dataset=hsb160` or `--configfile mine.yaml`.
 configfile: "config/config.yaml"
 
+include: "rules/helpers.smk"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
@@ -18,6 +19,9 @@ rule all:
 onsuccess:
     from hlm.fitstatus import build_summary
 
-    summary = build_summary(f"data/fits/{DATASET}")
+    try:
+        summary = build_summary(fill(PATHS.fits, dataset=DATASET))
+    except (HlmError, ValueError) as err:  # e.g. outputs only touched (--touch)
+        summary = f"[hlm] no summary of the fits: {err}"
     if summary:
         print(summary)

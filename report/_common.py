@@ -1,11 +1,19 @@
-"""Imported by every chapter (`from _common import *`): the dataset and its artifacts.
+"""Imported by every chapter (`from _common import *`): the dataset, its artifacts and
+the vocabulary every chapter shares.
 
-Thin on purpose: the logic lives in `hlm.bookdata`. Chapters read artifacts the
-DAG made (tables, fits, figures) and never fit models themselves.
+Thin on purpose: the logic lives in `hlm.bookdata` (reading artifacts, formatting
+numbers), `hlm.fitview` (values and tables computed from fits) and `hlm.prose`
+(words for computed values). Chapters read artifacts the DAG made (tables, fits,
+figures) and never fit models themselves.
 """
+import numpy as np
 import pandas as pd
 
+from hlm.book.tables import pipe_table
 from hlm.bookdata import BookData, call_block, code, num, pfmt, plural, pval
+from hlm.fitview import FitView, inside, lincomb
+from hlm.prose import (codes, mark, numbered_table, ordinal, peq, reduction, shown, sig, sign_word, times,
+                       which_sig)
 
 pd.set_option("display.max_columns", 20)
 pd.set_option("display.width", 100)
@@ -18,5 +26,36 @@ students = book.students
 schools = book.schools
 figure = book.figure
 
+# the profile's vocabulary: labels, w's two levels and the names of w's coefficients
+CL, UN = P.cluster_label, P.unit_label             # school, student
+CLS, UNS = P.clusters_label, P.units_label         # schools, students
+XL, YL, WL = P.label("x"), P.label("y"), P.label("w")
+ref, other = P.w_levels                            # w's reference and other level
+W_TERM, XW_TERM = P.w_term, P.xw_term              # e.g. SectorPublic, SES:SectorPublic
+
+# readings of the fits by model name (NaN or a sentence for a fit that cannot be shown)
+fits = FitView(book)
+ok, fe, se, pv, g, sd, cor, sigma2 = fits.ok, fits.fe, fits.se, fits.pv, fits.g, fits.sd, fits.cor, fits.sigma2
+shift, fe_table, vc_text, sas_terms = fits.shift, fits.fe_table, fits.vc_text, fits.sas_terms
+lrt, lrt_p, lrt_text, verdict, excerpt = fits.lrt, fits.lrt_p, fits.lrt_text, fits.verdict, fits.excerpt
+
+
+def equivalents(name):
+    """Print the same model in R and SAS, and the full output (nothing for a failed fit)."""
+    text = fits.equivalents(name)
+    if text:
+        print(text)
+
+
+def table(df, caption, label):
+    """Print a DataFrame as a numbered table with a caption."""
+    print(numbered_table(df, caption, label))
+
+
 __all__ = ["book", "profile", "P", "fit", "students", "schools", "figure", "num", "plural", "pval", "pfmt",
-           "code", "call_block", "pd"]
+           "code", "call_block", "pd", "np", "pipe_table",
+           "CL", "UN", "CLS", "UNS", "XL", "YL", "WL", "ref", "other", "W_TERM", "XW_TERM",
+           "fits", "ok", "fe", "se", "pv", "g", "sd", "cor", "sigma2", "shift", "fe_table", "vc_text",
+           "sas_terms", "lrt", "lrt_p", "lrt_text", "verdict", "excerpt", "equivalents", "table",
+           "inside", "lincomb", "codes", "mark", "numbered_table", "ordinal", "peq", "reduction", "shown",
+           "sig", "sign_word", "times", "which_sig"]

@@ -9,32 +9,26 @@ def raw_inputs(wildcards):
 rule merge:
     input:
         raw_inputs,
-        code("data.py", "config.py"),
-    output:
-        "data/processed/{dataset}/merged.parquet",
-    params:
+        step_code("merge"),
         # the profile's sample and roles: changing the seed reruns the merge and what follows
-        profile=lambda wc: profile_settings(wc.dataset),
-        cmd=lambda wc, output: hlm_cmd(f"merge --dataset {wc.dataset} --out {output[0]}"),
+        lambda wc: settings_input(wc.dataset, "data", profile_settings(wc.dataset)),
+    output:
+        PATHS.merged,
     log:
-        "logs/{dataset}/merge.log",
+        log_of("merge"),
     shell:
-        "{params.cmd}" + TO_LOG
+        hlm_cmd("merge --dataset {wildcards.dataset} --out {output:q}") + TO_LOG
 
 
 rule derive:
     input:
-        "data/processed/{dataset}/merged.parquet",
-        code("levels.py"),
+        PATHS.merged,
+        step_code("derive"),
     output:
-        students="data/processed/{dataset}/students.parquet",
-        schools="data/processed/{dataset}/schools.csv",
-    params:
-        cmd=lambda wc, input, output: hlm_cmd(
-            f"derive --dataset {wc.dataset} --merged {input[0]} "
-            f"--students {output.students} --schools {output.schools}"
-        ),
+        students=PATHS.students,
+        schools=PATHS.schools,
     log:
-        "logs/{dataset}/derive.log",
+        log_of("derive"),
     shell:
-        "{params.cmd}" + TO_LOG
+        hlm_cmd("derive --dataset {wildcards.dataset} --merged {input[0]:q} "
+                "--students {output.students:q} --schools {output.schools:q}") + TO_LOG

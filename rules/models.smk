@@ -11,43 +11,35 @@ LMM_MODELS = lmm_names(config)
 
 def fit_outputs(dataset):
     """Every fit JSON of `dataset`, and its comparison table (for `rule all`)."""
-    return expand("data/fits/{dataset}/{model}.json", dataset=dataset, model=MODELS) + [
-        f"data/fits/{dataset}/comparison.json"
-    ]
+    return expand(PATHS.fit, dataset=dataset, model=MODELS) + [fill(PATHS.comparison, dataset=dataset)]
 
 
 rule fit:
     input:
-        students="data/processed/{dataset}/students.parquet",
-        code=code("models.py", "classic.py", "within.py", "rprint.py", "catalog.py", "fitstatus.py", "lmm/"),
+        students=PATHS.students,
+        code=step_code("fit"),
+        # the model's catalog entry: editing it refits
+        spec=lambda wc: settings_input(wc.dataset, f"model-{wc.model}", repr(config["models"][wc.model])),
     output:
-        "data/fits/{dataset}/{model}.json",
+        PATHS.fit,
     log:
-        "logs/{dataset}/fit/{model}.log",
+        log_of("fit/{model}"),
     wildcard_constraints:
         model="|".join(re.escape(m) for m in MODELS),
-    params:
-        spec=lambda wc: repr(config["models"][wc.model]),  # editing the catalog entry refits
-        cmd=lambda wc, input, output: hlm_cmd(
-            f"fit --dataset {wc.dataset} --model {wc.model} --students {input.students} --out {output[0]}"
-        ),
     shell:
-        "{params.cmd}" + TO_LOG
+        hlm_cmd("fit --dataset {wildcards.dataset} --model {wildcards.model} --students {input.students:q} "
+                "--out {output:q}") + TO_LOG
 
 
 rule compare:
     input:
-        fits=expand("data/fits/{{dataset}}/{model}.json", model=LMM_MODELS),
-        students="data/processed/{dataset}/students.parquet",
-        code=code("models.py", "fitstatus.py", "lmm/"),
+        fits=[fill(PATHS.fit, model=m) for m in LMM_MODELS],
+        students=PATHS.students,
+        code=step_code("compare"),
     output:
-        "data/fits/{dataset}/comparison.json",
+        PATHS.comparison,
     log:
-        "logs/{dataset}/compare.log",
-    params:
-        cmd=lambda wc, input, output: hlm_cmd(
-            f"compare --dataset {wc.dataset} --fits-dir data/fits/{wc.dataset} "
-            f"--students {input.students} --out {output[0]}"
-        ),
+        log_of("compare"),
     shell:
-        "{params.cmd}" + TO_LOG
+        hlm_cmd("compare --dataset {wildcards.dataset} --fits-dir " + fill(PATHS.fits, dataset="{wildcards.dataset}")
+                + " --students {input.students:q} --out {output:q}") + TO_LOG

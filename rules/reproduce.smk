@@ -2,17 +2,15 @@
 
 rule reproduce:
     input:
-        "data/processed/{dataset}/students.parquet",
-        "data/processed/{dataset}/schools.csv",
-        expand("data/fits/{{dataset}}/{model}.json", model=MODELS),
-        "tests/reference/notes_values.yaml",
-        "tests/reference/hs40_r_reference.json",
-        code("reproduce.py"),
+        PATHS.students,
+        PATHS.schools,
+        [fill(PATHS.fit, model=m) for m in MODELS],
+        f"{PATHS.reference}/notes_values.yaml",
+        f"{PATHS.reference}/hs40_r_reference.json",
+        step_code("reproduce"),
     output:
-        "data/fits/{dataset}/reproduction.json",
-    params:
-        cmd=lambda wc, output: hlm_cmd(f"reproduce --dataset {wc.dataset} --out {output[0]}"),
+        PATHS.reproduction,
     log:
-        "logs/{dataset}/reproduce.log",
+        log_of("reproduce"),
     shell:
-        "{params.cmd}" + TO_LOG
+        hlm_cmd("reproduce --dataset {wildcards.dataset} --out {output:q}") + TO_LOG

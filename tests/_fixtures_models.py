@@ -3,8 +3,8 @@
 The student tables come from the lead's conftest (``tables40``: hlm.data.merge +
 hlm.levels.derive on the hsb40 profile). Reference values:
 
-- tests/reference/notes_values.yaml: numbers printed in the course notes;
-- tests/reference/hs40_r_reference.json: R (nlme 3.1, lme4) fits of the same 40
+- data/reference/notes_values.yaml: numbers printed in the course notes;
+- data/reference/hs40_r_reference.json: R (nlme 3.1, lme4) fits of the same 40
   schools, with the roles renamed y/x/w (see :data:`R_NAMES`).
 """
 from __future__ import annotations
@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from hlm.catalog import lmm_names
+from hlm.config import load_config
 from hlm.data import merge
 from hlm.levels import derive
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT / "tests" / "reference"
+REFERENCE = ROOT / "data" / "reference"
 
 # hs40_r_reference.json was produced in R with the columns renamed to roles:
 # y = MathAch, x = SES, w = Sector (so the dummy is wPublic), x.m = cvar(x),
@@ -27,8 +29,7 @@ R_NAMES = {"(Intercept)": "(Intercept)", "x": "SES", "wPublic": "SectorPublic",
            "x:wPublic": "SES:SectorPublic", "x.m": "cvar_SES", "x.d": "dvar_SES",
            "x.m:wPublic": "cvar_SES:SectorPublic", "x.d:wPublic": "dvar_SES:SectorPublic"}
 
-LMM_MODELS = ["oneway", "means_outcomes", "ancova", "random_coef", "ints_slopes", "nonrandom_slopes",
-              "parallel", "ctx_cwg", "ctx_raw", "ctx_w"]
+LMM_MODELS = lmm_names(load_config())  # the catalog's mixed models
 
 
 def ours(r_dict: dict) -> dict:
@@ -38,7 +39,7 @@ def ours(r_dict: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def r_ref() -> dict:
-    """R's fits of the notes' 40 schools (tests/reference/hs40_r_reference.json)."""
+    """R's fits of the notes' 40 schools (data/reference/hs40_r_reference.json)."""
     return json.loads((REFERENCE / "hs40_r_reference.json").read_text(encoding="utf-8"))
 
 

@@ -1,22 +1,24 @@
 """Shared fixtures: the notes' 40-school sample built by the package itself."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 from hlm.config import get_profile, load_config
+from hlm.sample import with_data
 from hlm.data import merge
 from hlm.levels import derive
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT / "tests" / "reference"
+REFERENCE = ROOT / "data" / "reference"
 
 
 @pytest.fixture(scope="session")
 def notes_values() -> dict:
-    """Numbers printed by the course notes (tests/reference/notes_values.yaml)."""
+    """Numbers printed by the course notes (data/reference/notes_values.yaml)."""
     return yaml.safe_load((REFERENCE / "notes_values.yaml").read_text(encoding="utf-8"))
 
 
@@ -27,12 +29,12 @@ def config() -> dict:
 
 @pytest.fixture(scope="session")
 def hsb40(config):
-    return get_profile(config, "hsb40")
+    return with_data(get_profile(config, "hsb40"))
 
 
 @pytest.fixture(scope="session")
 def hsb160(config):
-    return get_profile(config, "hsb160")
+    return with_data(get_profile(config, "hsb160"))
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +46,8 @@ def merged40(hsb40):
 def tables40(merged40, hsb40):
     """(students, schools) for hsb40, as the derive step makes them."""
     return derive(merged40.frame, hsb40)
+
+
+# The jobs of the test builds run in warm workers (hlm.worker); in the tests a worker
+# leaves 5 s after its last job rather than minutes, so none outlives the test run.
+os.environ.setdefault("HLM_WORKER_IDLE", "5")

@@ -39,8 +39,9 @@ def test_reading_a_failed_fit_names_the_model_and_error(hsb40, config, tmp_path)
     from hlm.errors import HlmError
     fits = tmp_path / "data" / "fits" / "hsb40"
     fits.mkdir(parents=True)
+    from tests.records_fakes import minimal
     (fits / "random_coef.json").write_text(json.dumps(
-        {"model": "random_coef", "converged": False, "error": "ModelError: too few rows"}))
+        minimal("fit", model="random_coef", kind="lmm", error="ModelError: too few rows")))
     book = BookData(profile=hsb40, config=config, root=tmp_path)
     rec = book.fit("random_coef")
     assert rec["error"].startswith("ModelError")  # the record itself stays readable

@@ -1,8 +1,8 @@
 """hlm.classic: the notes' Methods 1-4 against the notes' printed numbers and R's fits.
 
-Sources: `notes` = tests/reference/notes_values.yaml (values printed in the
+Sources: `notes` = data/reference/notes_values.yaml (values printed in the
 course notes, compared to the printed decimals); `r_ref` =
-tests/reference/hs40_r_reference.json (R's lm on the same 40 schools, compared to
+data/reference/hs40_r_reference.json (R's lm on the same 40 schools, compared to
 1e-8 relative). Catholic is the reference level of Sector, as in the notes.
 """
 from __future__ import annotations
@@ -329,12 +329,13 @@ def test_between_lines_by_w(fits):
 def test_own_data_with_other_names(tmp_path):
     """A profile that is not HSB: text ids, w coded yes/no, reference "no" (the lead's fixture)."""
     from hlm.config import get_profile, load_config
+    from hlm.sample import with_data
     from hlm.data import merge
     from hlm.levels import derive
     from tests.fixtures.clinics import MISSING_AGE, MISSING_SBP, N_CLINICS, make_clinics
 
     paths = make_clinics(tmp_path)
-    profile = get_profile(load_config([paths["config"]]), "clinics")
+    profile = with_data(get_profile(load_config([paths["config"]]), "clinics"))
     students = derive(merge(profile).frame, profile)[0]
     n = paths["n_patients"] - len(MISSING_SBP) - len(MISSING_AGE)
     out = {name: getattr(classic, name)(students, profile).to_dict() for name in classic.LABELS}

@@ -14,7 +14,7 @@ def test_default_profiles(config):
     assert (p.y, p.x, p.w, p.w_reference, p.sex, p.cluster) == ("MathAch", "SES", "Sector", "Catholic", "Sex", "School")
     assert (p.cvar_x, p.dvar_x) == ("cvar_SES", "dvar_SES")
     assert p.students.exists() and p.schools.exists()
-    # the notes' 40 schools (tests/reference/notes_values.yaml: sample_schools)
+    # the notes' 40 schools (data/reference/notes_values.yaml: sample_schools)
     assert len(p.sample["clusters"]) == 40
 
 

@@ -13,7 +13,7 @@ from hlm.errors import DataError
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
 
 
-# --- the notes' sample (values from tests/reference/notes_values.yaml) -----------------
+# --- the notes' sample (values from data/reference/notes_values.yaml) -----------------
 
 def test_sample_counts(merged40, notes_values, hsb40):
     d = notes_values["data"]
@@ -51,9 +51,10 @@ def test_merge_keeps_row_numbers_and_reference_level(merged40):
 
 def test_other_samples(hsb160, config):
     from hlm.config import get_profile
+    from hlm.sample import with_data
     full = merge(hsb160).frame
     assert (len(full), full["School"].nunique()) == (7185, 160)
-    rand = get_profile(config, "hsb-random")
+    rand = with_data(get_profile(config, "hsb-random"))
     a, b = merge(rand).frame, merge(rand).frame
     assert a["School"].nunique() == 40 and a.equals(b)
     other = dataclasses.replace(rand, sample={"random": 40, "seed": 2})

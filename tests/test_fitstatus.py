@@ -70,9 +70,11 @@ def test_status_of_old_records_and_explanation():
 
 
 def test_build_summary_lists_problem_models(tmp_path: Path):
-    (tmp_path / "ok.json").write_text(json.dumps({"model": "ok", "kind": "lmm", "converged": True}))
-    (tmp_path / "bad.json").write_text(json.dumps({"model": "bad", "kind": "ols", "error": "E: nope"}))
-    (tmp_path / "comparison.json").write_text(json.dumps({"kind": "comparison"}))
+    from tests.records_fakes import minimal
+    (tmp_path / "ok.json").write_text(json.dumps(minimal("fit", model="ok", kind="lmm", converged=True)))
+    (tmp_path / "bad.json").write_text(json.dumps(minimal("fit", model="bad", kind="ols", error="E: nope",
+                                                          status={"why": "E: nope"})))
+    (tmp_path / "comparison.json").write_text(json.dumps(minimal("comparison")))
     text = build_summary(tmp_path)
     assert "bad: could not be fitted: E: nope" in text and "ok" not in text.replace("book", "")
     (tmp_path / "bad.json").unlink()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.matrix import CASES, make_case
-from tests.test_pipeline import COPY, ROOT, snakemake
+from tests.test_pipeline import copy_project, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +41,7 @@ def test_page_scan_finds_values_but_not_code():
 
 
 def _project(tmp_path: Path) -> Path:
-    import shutil
-    for item in COPY:
-        src, dst = ROOT / item, tmp_path / item
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, dst)
-    return tmp_path
+    return copy_project(tmp_path)
 
 
 @pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.expect == "builds"])

@@ -18,7 +18,7 @@ import pytest
 from tests.fixtures.clinics import MISSING_AGE, MISSING_SBP, make_clinics
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["Snakefile", "rules", "config", "report", "_quarto.yml", "tests/reference"]
+COPY = ["Snakefile", "rules", "config", "report", "_quarto.yml", "data/reference"]
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +31,9 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     return proc
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    work = tmp_path_factory.mktemp("project")
-    for item in COPY:
+def copy_project(work: Path, items=COPY) -> Path:
+    """Copy the project's `items` (the workflow, config, chapters...) into `work`."""
+    for item in items:
         src = ROOT / item
         dst = work / item
         if src.is_dir():
@@ -42,6 +41,12 @@ def project(tmp_path_factory):
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(src, dst)
+    return work
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    work = copy_project(tmp_path_factory.mktemp("project"))
     fixture = make_clinics(work / "mydata")
     return work, fixture
 

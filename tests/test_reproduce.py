@@ -2,8 +2,8 @@
 
 The fits are made in-process with the same function the `fit` rule calls
 (hlm.models.fit_model), then checked by the same code the book's appendix uses.
-Sources: tests/reference/notes_values.yaml (the notes) and
-tests/reference/hs40_r_reference.json (R: nlme 3.1-162, lme4 1.1-31).
+Sources: data/reference/notes_values.yaml (the notes) and
+data/reference/hs40_r_reference.json (R: nlme 3.1-162, lme4 1.1-31).
 """
 from __future__ import annotations
 
@@ -12,30 +12,15 @@ import dataclasses
 import pytest
 
 from hlm.models import fit_model
-from hlm.reproduce import MIXED, NOTES_FITS, _check, _decimals, build, notes_apply
-
-
-class MemoryArtifacts:
-    """The Artifacts interface over in-memory tables and fits."""
-
-    def __init__(self, students, schools, fits):
-        self._students, self._schools, self._fits = students, schools, fits
-
-    def students(self):
-        return self._students
-
-    def schools(self, profile):
-        return self._schools
-
-    def fit(self, model):
-        return self._fits[model]
+from hlm.catalog import lmm_names
+from hlm.reproduce import NOTES_FITS, _check, _decimals, build, notes_apply
 
 
 @pytest.fixture(scope="module")
 def reproduction(config, hsb40, tables40):
     students, schools = tables40
-    fits = {m: fit_model(config, m, hsb40, students) for m in sorted(set(NOTES_FITS + MIXED))}
-    return build(MemoryArtifacts(students, schools, fits), hsb40)
+    fits = {m: fit_model(config, m, hsb40, students) for m in sorted(set(NOTES_FITS + lmm_names(config)))}
+    return build(students, schools, fits.__getitem__, hsb40)
 
 
 def test_every_notes_value_reproduced(reproduction):
@@ -49,9 +34,9 @@ def test_every_notes_value_reproduced(reproduction):
     assert len(reproduction["notes"]) > 200
 
 
-def test_every_mixed_model_matches_r(reproduction):
+def test_every_mixed_model_matches_r(reproduction, config):
     rows = reproduction["r"]
-    assert {r["model"] for r in rows} == set(MIXED)
+    assert {r["model"] for r in rows} == set(lmm_names(config))
     failed = [r for r in rows if not r["ok"]]
     assert not failed, failed
 

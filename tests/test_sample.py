@@ -9,8 +9,11 @@ from hlm.errors import DataError
 from hlm.sample import select_sample, sorted_ids
 
 
-def test_sorted_ids_numbers_by_value_then_text():
-    assert sorted_ids(["10", "9", "b", "100", "a"]) == ["a", "b", "9", "10", "100"]
+def test_sorted_ids_numbers_by_value_else_text():
+    assert sorted_ids(["10", "9", "100", "1317", "1906"]) == ["9", "10", "100", "1317", "1906"]
+    assert sorted_ids(["b", "C01", "a"]) == ["C01", "a", "b"]
+    assert sorted_ids(["10", "9", "b", "a"]) == ["10", "9", "a", "b"]  # not all numbers: as text
+    assert sorted_ids([1906, "1317"]) == ["1317", "1906"]
 
 
 def test_select_sample(hsb40):

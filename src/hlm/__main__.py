@@ -1,3 +1,10 @@
-from hlm.cli import main
+import sys
 
-raise SystemExit(main())
+from hlm import worker
+
+code = worker.run(sys.argv[1:])  # in the warm worker, if one can be used
+if code is None:
+    from hlm.cli import main
+
+    code = main()
+raise SystemExit(code)

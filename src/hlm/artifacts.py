@@ -1,21 +1,46 @@
 """Where a dataset's artifacts live, and reading them back.
 
-One place for the layout of DESIGN.md, used by the CLI steps and by the book's
-chapters, so that a path is never spelled twice:
-
-    data/processed/{dataset}/merged.parquet, students.parquet, schools.csv
-    data/fits/{dataset}/{model}.json
-    figures/{dataset}/{name}.svg | .png
+The one place for the layout (docs/architecture.md): the workflow's rules take
+their paths from `PATHS` (patterns with Snakemake's `{wildcards}`), and the
+steps and chapters from `Artifacts`, so that a path is never spelled twice.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from hlm.config import ROOT, Profile
 from hlm.io import read_json
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class PATHS:
+    """Every artifact's path relative to the project root, as a pattern."""
+
+    merged = "data/processed/{dataset}/merged.parquet"
+    students = "data/processed/{dataset}/students.parquet"
+    schools = "data/processed/{dataset}/schools.csv"
+    table = "data/processed/{dataset}/{table}"         # students.parquet or schools.csv
+    fits = "data/fits/{dataset}"
+    fit = "data/fits/{dataset}/{model}.json"
+    comparison = "data/fits/{dataset}/comparison.json"
+    reproduction = "data/fits/{dataset}/reproduction.json"
+    figure = "figures/{dataset}/{name}.{ext}"          # svg, png, and json (what was drawn)
+    chapter = "build/{dataset}/book/{chapter}.md"     # an executed chapter
+    book = "_book/{dataset}"                           # the rendered book
+    log = "logs/{dataset}/{step}.log"
+    settings = "build/{dataset}/settings/{name}.txt"   # what of the config a step depends on
+    reference = "data/reference"                       # the notes' numbers and R's fits
+
+
+def fill(pattern: str, **fields: str) -> str:
+    """`pattern` with the given fields filled in and the others left as {wildcards}."""
+    for key, value in fields.items():
+        pattern = pattern.replace("{" + key + "}", value)
+    return pattern
 
 
 @dataclass(frozen=True)
@@ -25,34 +50,29 @@ class Artifacts:
     dataset: str
     root: Path = ROOT
 
-    @property
-    def processed(self) -> Path:
-        return self.root / "data" / "processed" / self.dataset
+    def path(self, pattern: str, **fields: str) -> Path:
+        """A pattern of `PATHS` filled in for this dataset."""
+        return self.root / pattern.format(dataset=self.dataset, **fields)
 
     def table(self, name: str) -> Path:
-        return self.processed / name
+        return self.path(PATHS.table, table=name)
 
     @property
     def students_path(self) -> Path:
-        return self.table("students.parquet")
+        return self.path(PATHS.students)
 
     @property
     def schools_path(self) -> Path:
-        return self.table("schools.csv")
+        return self.path(PATHS.schools)
 
     def fit_path(self, model: str) -> Path:
-        return self.root / "data" / "fits" / self.dataset / f"{model}.json"
+        return self.path(PATHS.fit, model=model)
 
     def figure_path(self, name: str, ext: str = "svg") -> Path:
-        return self.root / "figures" / self.dataset / f"{name}.{ext}"
-
-    def students(self) -> pd.DataFrame:
-        from hlm.levels import read_students
-        return read_students(self.students_path)
-
-    def schools(self, profile: Profile) -> pd.DataFrame:
-        from hlm.levels import read_schools
-        return read_schools(self.schools_path, profile)
+        return self.path(PATHS.figure, name=name, ext=ext)
 
     def fit(self, model: str) -> dict:
-        return read_json(self.fit_path(model))
+        """A record of data/fits/<dataset>/: a fit record, or the comparison or reproduction
+        record (``model`` comparison, reproduction), validated against its schema (hlm.records)."""
+        kind = model if model in ("comparison", "reproduction") else "fit"
+        return read_json(self.fit_path(model), kind=kind)

@@ -28,6 +28,8 @@ from hlm.artifacts import Artifacts
 from hlm.config import ROOT, Profile, configfiles_from_env, get_profile, load_config, plural  # noqa: F401 (plural: for chapters)
 from hlm.errors import HlmError
 from hlm.io import read_json
+from hlm.levels import read_schools, read_students
+from hlm.sample import with_data
 from hlm.fitstatus import FitStatus, explanation, reminder, status_of
 
 
@@ -74,7 +76,7 @@ class BookData:
         """Set up from the executor's environment (HLM_DATASET, HLM_CONFIGFILES, HLM_CHAPTER)."""
         root = Path(os.environ.get("HLM_ROOT", ROOT))
         cfg = load_config(configfiles_from_env())
-        profile = get_profile(cfg, os.environ.get("HLM_DATASET") or cfg["dataset"])
+        profile = with_data(get_profile(cfg, os.environ.get("HLM_DATASET") or cfg["dataset"]), root)
         chapter = os.environ.get("HLM_CHAPTER")
         declared = declared_inputs(root / chapter) if chapter else None
         return cls(profile=profile, config=cfg, root=root, declared=declared)
@@ -122,19 +124,19 @@ class BookData:
         key = ("usable", model)
         if key not in self._cache:
             path = self.artifacts.fit_path(model)
-            self._cache[key] = not path.exists() or status_of(read_json(path)).usable
+            self._cache[key] = not path.exists() or status_of(read_json(path, kind="fit")).usable
         return self._cache[key]
 
     def students(self) -> pd.DataFrame:
         self._check("tables", "students.parquet")
         if "students" not in self._cache:
-            self._cache["students"] = self.artifacts.students()
+            self._cache["students"] = read_students(self.artifacts.students_path)
         return self._cache["students"]
 
     def schools(self) -> pd.DataFrame:
         self._check("tables", "schools.csv")
         if "schools" not in self._cache:
-            self._cache["schools"] = self.artifacts.schools(self.profile)
+            self._cache["schools"] = read_schools(self.artifacts.schools_path, self.profile)
         return self._cache["schools"]
 
     def merge_report(self) -> dict:
@@ -161,7 +163,7 @@ class BookData:
         # under Quarto), so the link also works in a plain `quarto render`
         path = os.path.relpath(self.artifacts.figure_path(name), Path.cwd())
         meta = self.artifacts.figure_path(name, "json")  # what the figure job drew (cluster count)
-        clusters = read_json(meta).get("clusters") if meta.exists() else None
+        clusters = read_json(meta, kind="figure")["clusters"] if meta.exists() else None
         caption = spec.caption(self.profile, clusters)
         return f"![{caption}]({path}){{#{label}}}"
 

@@ -1,6 +1,6 @@
 """The notes' classical methods 1-4 as tidy result records.
 
-Each method takes the derived student table (one row per unit: DESIGN.md,
+Each method takes the derived student table (one row per unit: docs/architecture.md,
 ``students.parquet``) and a profile, and returns an :class:`OlsResult` whose
 ``to_dict()`` is its result JSON (``kind: "ols"``):
 
@@ -65,8 +65,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 from hlm.config import Profile
-from hlm.data import id_sort_key
+from hlm.sample import sorted_ids
 from hlm.errors import DataError, ModelError
+from hlm.lmm.design import RANK_TOL
 from hlm.rprint import align as _align, coef_table, fmt_p, lm_summary
 from hlm.within import Groups, LinearFit, common_slopes, line_ok, per_cluster_lines, separate_lines
 
@@ -136,7 +137,7 @@ class Prepared:
     @property
     def w_term(self) -> str:
         """The R name of w's dummy, e.g. ``SectorPublic``."""
-        return f"{self.profile.w}{self.other}"
+        return self.profile.w_term
 
 
 def prepare(students: pd.DataFrame, profile: Profile) -> Prepared:
@@ -160,25 +161,19 @@ def prepare(students: pd.DataFrame, profile: Profile) -> Prepared:
         raise DataError(f"w ('{profile.w}') varies within clusters {list(varies[varies].index)[:8]}; "
                         "it must be a cluster-level variable.")
     frame[profile.cluster] = frame[profile.cluster].astype(str)
-    uniq = pd.Series(frame[profile.cluster].unique())
-    ids = tuple(pd.DataFrame({"id": uniq, "key": id_sort_key(uniq)}).sort_values(["key", "id"])["id"])
+    ids = tuple(sorted_ids(frame[profile.cluster].unique()))
     return Prepared(frame.reset_index(drop=True), profile, levels, ids)
 
 
 def _w_levels(w: pd.Series, profile: Profile) -> tuple[str, str]:
+    """The profile's (reference, other) levels of w, both of which the rows must hold."""
+    levels = profile.w_levels
     present = set(w.astype(str).unique())
-    if isinstance(w.dtype, pd.CategoricalDtype):
-        ordered = [str(c) for c in w.cat.categories if str(c) in present]
-    else:
-        ordered = sorted(present)
-    ref = str(profile.w_reference) if profile.w_reference is not None else ordered[0]
-    if ref not in present:
-        raise DataError(f"the reference level '{ref}' of w ('{profile.w}') does not occur in the sample.")
-    levels = [ref] + [lv for lv in ordered if lv != ref]
-    if len(levels) != 2:
-        raise ModelError(f"the classical methods compare two levels of w ('{profile.w}'); the sample has "
-                         f"{len(levels)}: {', '.join(levels)}.")
-    return levels[0], levels[1]
+    missing = [lv for lv in levels if lv not in present]
+    if missing:
+        raise ModelError(f"the classical methods compare the two levels of w ('{profile.w}'), "
+                         f"{' and '.join(levels)}; the sample lacks {', '.join(missing)}.")
+    return levels
 
 
 def formula_names(profile: Profile) -> dict[str, str]:
@@ -202,7 +197,7 @@ def ols(y: np.ndarray, X: pd.DataFrame):
     A = X.to_numpy(dtype=float)
     norms = np.linalg.norm(A, axis=0)
     ev = np.linalg.eigvalsh((A / np.where(norms > 0, norms, 1)).T @ (A / np.where(norms > 0, norms, 1)))
-    if norms.min() == 0 or ev.min() <= 1e-10 * ev.max():
+    if norms.min() == 0 or ev.min() <= RANK_TOL**2 * ev.max():
         raise ModelError(f"the design's {X.shape[1]} columns are linearly dependent: some coefficients "
                          f"({', '.join(list(X.columns)[:6])}, ...) are not identified.")
     return sm.OLS(np.asarray(y, dtype=float), X).fit()

@@ -19,8 +19,8 @@ COMMANDS = {
     "compare": "hlm.models:run_compare",
     "figure": "hlm.figures:run",
     "reproduce": "hlm.reproduce:run",
-    "chapter": "hlm.book.execute:run",
-    "book": "hlm.book.render:run",
+    "chapter": "hlm.chapterjob:run",
+    "book": "hlm.bookjob:run",
 }
 
 

@@ -10,9 +10,9 @@ import csv
 import difflib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jsonschema
 import yaml
@@ -34,6 +34,7 @@ class Role:
     label: str
     reference: Any = None  # w: the reference level
     female: Any = None  # sex: the value coding female
+    levels: tuple | None = None  # w: (reference, other) when known without the data
 
 
 def plural(word: str) -> str:
@@ -65,6 +66,9 @@ class Profile:
     cluster_label: str = "cluster"
     unit_label: str = "unit"
     extra: dict = field(default_factory=dict, compare=False)
+    # where w's levels come from when the profile does not give them (hlm.sample.with_data)
+    w_levels_source: Callable[["Profile"], tuple[str, str]] | None = field(default=None, compare=False,
+                                                                            repr=False)
 
     @property
     def y(self) -> str:
@@ -81,6 +85,39 @@ class Profile:
     @property
     def w_reference(self) -> Any:
         return self.roles["w"].reference
+
+    @property
+    def w_levels(self) -> tuple[str, str]:
+        """(reference, other): the two levels of w as text, the reference first.
+
+        The one definition every step, figure and chapter uses. The reference is the
+        profile's `reference:`; the other level is the one the data hold, as the merge
+        step found it (recorded in the merged table's metadata; read from the raw files,
+        the way the pre-job check reads them, while no merged table exists yet): a profile
+        bound to its data by `hlm.sample.with_data` knows where to look."""
+        levels = self.roles["w"].levels
+        if levels:
+            return levels
+        if self.w_levels_source is None:
+            raise DataError(f"the levels of w ('{self.w}') of profile '{self.name}' are not known here: "
+                            "bind the profile to its data with hlm.sample.with_data")
+        return self.w_levels_source(self)
+
+    def with_w_levels(self, levels) -> "Profile":
+        """This profile with w's (reference, other) levels given (no data needed)."""
+        roles = dict(self.roles)
+        roles["w"] = replace(roles["w"], levels=tuple(str(v) for v in levels))
+        return replace(self, roles=roles)
+
+    @property
+    def w_term(self) -> str:
+        """The name of w's coefficient (treatment dummy of the other level), e.g. SectorPublic."""
+        return f"{self.w}{self.w_levels[1]}"
+
+    @property
+    def xw_term(self) -> str:
+        """The name of the x-by-w interaction's coefficient, e.g. SES:SectorPublic."""
+        return f"{self.x}:{self.w_term}"
 
     @property
     def sex(self) -> str | None:
@@ -110,6 +147,13 @@ class Profile:
         return f"dvar_{self.x}"
 
 
+def reference_first(levels, reference) -> tuple[str, ...]:
+    """The rule for w's levels: as text, the reference level first, then the others sorted."""
+    ref = str(reference)
+    levels = sorted({str(v) for v in levels} - {ref})
+    return (ref, *levels)
+
+
 def _merge(base: dict, extra: dict) -> dict:
     """Recursive dict merge, as Snakemake merges --configfile over configfile."""
     out = dict(base)
@@ -123,9 +167,15 @@ def _merge(base: dict, extra: dict) -> dict:
 
 def load_config(configfiles: list[str | Path] | None = None, overrides: dict | None = None) -> dict:
     """Read config/config.yaml, merge extra config files and overrides, validate."""
-    files = [DEFAULT_CONFIG, *[Path(f) for f in (configfiles or [])]]
+    cfg = _merge(read_config([DEFAULT_CONFIG, *(configfiles or [])]), overrides or {})
+    validate_config(cfg)
+    return cfg
+
+
+def read_config(files: list[str | Path]) -> dict:
+    """The YAML config files merged in order (later files win), not validated."""
     cfg: dict = {}
-    for path in files:
+    for path in map(Path, files):
         if not path.exists():
             raise DataError(f"config file {path} does not exist; check the path given to CONFIG=")
         with open(path, encoding="utf-8") as fh:
@@ -133,8 +183,6 @@ def load_config(configfiles: list[str | Path] | None = None, overrides: dict | N
         if not isinstance(loaded, dict):
             raise DataError(f"config file {path} must hold a YAML mapping (dataset:, datasets:)")
         cfg = _merge(cfg, loaded)
-    cfg = _merge(cfg, overrides or {})
-    validate_config(cfg)
     return cfg
 
 
@@ -207,12 +255,6 @@ def add_profile_args(parser) -> None:
     parser.add_argument("--configfile", action="append", default=[],
                         help="extra config file merged over config/config.yaml (repeatable; "
                              "default: the files listed in HLM_CONFIGFILES)")
-
-
-def profile_from_args(args) -> tuple[dict, Profile]:
-    """(configuration, profile) for parsed `add_profile_args` options."""
-    cfg = load_config(args.configfile or configfiles_from_env())
-    return cfg, get_profile(cfg, args.dataset)
 
 
 def read_header(path: Path, what: str) -> list[str]:

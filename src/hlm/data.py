@@ -20,10 +20,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hlm.config import Profile, add_profile_args, check_profile_files, profile_from_args
-from hlm.sample import select_sample, sorted_ids
+from hlm.config import Profile, add_profile_args, check_profile_files, reference_first
+from hlm.sample import profile_from_args, select_sample, sorted_ids
 from hlm.errors import DataError, show_values as _show
 from hlm.io import atomic_path
+from hlm.records import validate
 
 ROW = "row"
 META_KEY = b"hlm"
@@ -130,12 +131,6 @@ def check_students(students: pd.DataFrame, profile: Profile) -> None:
                         f"of {profile.students}; give each row the id of its cluster.")
 
 
-def id_sort_key(ids: pd.Series) -> pd.Series:
-    """Sort ids numerically when they all look like numbers, else as text (R's merge order)."""
-    numeric = pd.to_numeric(ids, errors="coerce")
-    return numeric if numeric.notna().all() else ids.astype(str)
-
-
 def _level2_consistency(merged: pd.DataFrame, students: pd.DataFrame, schools: pd.DataFrame,
                         profile: Profile) -> pd.DataFrame:
     """Columns in both files must agree; the student copy must be constant within clusters."""
@@ -177,8 +172,7 @@ def check_w(merged: pd.DataFrame, profile: Profile) -> pd.Series:
     if str(ref) not in levels:
         raise DataError(f"the reference level '{ref}' of w ('{w}') is not among its levels "
                         f"{', '.join(levels)}; set `reference:` to one of them.")
-    other = [lv for lv in levels if lv != str(ref)][0]
-    return pd.Categorical(values, categories=[str(ref), other])
+    return pd.Categorical(values, categories=list(reference_first(levels, ref)))
 
 
 def drop_missing(frame: pd.DataFrame, profile: Profile) -> tuple[pd.DataFrame, dict]:
@@ -233,12 +227,13 @@ def merge(profile: Profile) -> Merged:
     merged[profile.w] = check_w(merged, profile)
     if profile.sex:
         check_sex(merged, profile)
-    merged = merged.sort_values([profile.cluster, ROW], key=lambda s: id_sort_key(s) if s.name == profile.cluster else s)
+    rank = {c: i for i, c in enumerate(ids)}
+    merged = merged.sort_values([profile.cluster, ROW], key=lambda s: s.map(rank) if s.name == profile.cluster else s)
     front = [ROW, profile.cluster]
     merged = merged[front + [c for c in merged.columns if c not in front]].reset_index(drop=True)
     report = {"dataset": profile.name, "n_students_raw": int(n_raw), "n": int(len(merged)),
               "clusters": int(merged[profile.cluster].nunique()), **dropped,
-              "clusters_without_students": empty}
+              "clusters_without_students": empty, "w_levels": list(merged[profile.w].cat.categories)}
     return Merged(merged, report)
 
 
@@ -246,7 +241,7 @@ def write_merged(merged: Merged, path: Path) -> None:
     """Parquet with the merge report in the file's metadata (key 'hlm')."""
     table = pa.Table.from_pandas(merged.frame, preserve_index=False)
     meta = dict(table.schema.metadata or {})
-    meta[META_KEY] = json.dumps(merged.report).encode()
+    meta[META_KEY] = json.dumps(validate("merge_report", merged.report, where=path, writing=True)).encode()
     with atomic_path(path) as tmp:
         pq.write_table(table.replace_schema_metadata(meta), tmp)
 
@@ -254,12 +249,13 @@ def write_merged(merged: Merged, path: Path) -> None:
 def read_merged(path: Path) -> Merged:
     table = pq.read_table(path)
     report = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
-    return Merged(table.to_pandas(), report)
+    return Merged(table.to_pandas(), validate("merge_report", report, where=f"{path} (metadata)"))
 
 
 def read_merge_report(path: Path) -> dict:
     """The merge report alone, from the parquet schema (no data read)."""
-    return json.loads((pq.read_schema(path).metadata or {}).get(META_KEY, b"{}"))
+    report = json.loads((pq.read_schema(path).metadata or {}).get(META_KEY, b"{}"))
+    return validate("merge_report", report, where=f"{path} (metadata)")
 
 
 def log_report(report: dict) -> None:

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from hlm.config import Profile
+
+if TYPE_CHECKING:  # the workflow reads statuses (build_summary) without numpy or pandas
+    import pandas as pd
 
 USABLE = ("fitted", "singular")
 
@@ -104,6 +105,8 @@ def _fmt(v: float) -> str:
 
 def _same_x_everywhere(students: pd.DataFrame, profile: Profile) -> tuple[bool, bool, float]:
     """(cluster means of x all equal, x values identical in every cluster, that mean)."""
+    import numpy as np
+
     x, g = students[profile.x], students[profile.cluster]
     means = x.groupby(g, observed=True).mean()
     scale = max(float(np.abs(x).max()), 1.0)
@@ -197,12 +200,14 @@ def build_summary(fits_dir) -> str:
     from pathlib import Path
 
     from hlm.io import read_json
+    from hlm.records import validate
 
     lines = []
     for path in sorted(Path(fits_dir).glob("*.json")):
         record = read_json(path)
         if record.get("kind") not in ("ols", "lmm"):
             continue
+        validate("fit", record, where=path)
         st = status_of(record)
         if st.problem:
             lines.append(f"  - {st.model}: {_short_verb(st)}: {st.why}")

@@ -1,4 +1,7 @@
-"""Atomic file output: a step either writes its whole file or leaves nothing behind."""
+"""Atomic file output: a step either writes its whole file or leaves nothing behind.
+
+JSON records are validated against their schema (hlm.records) when written and read with
+``kind=``."""
 from __future__ import annotations
 
 import contextlib
@@ -46,10 +49,27 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def write_json(path: str | Path, obj: Any) -> None:
+def write_json(path: str | Path, obj: Any, kind: str | None = None) -> None:
+    """Write `obj` as JSON, atomically; with `kind`, validate it first against that record
+    schema (hlm.records), so that an invalid record is never written."""
+    obj = _clean(obj)
+    if kind is not None:
+        from hlm.records import validate
+        validate(kind, obj, where=path, writing=True)
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(_clean(obj), indent=1, sort_keys=False) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(obj, indent=1, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def read_json(path: str | Path, kind: str | None = None) -> Any:
+    """Read a JSON file; with `kind`, validate it against that record schema (hlm.records)
+    and raise RecordError naming the file, the JSON path and the problem."""
+    text = Path(path).read_text(encoding="utf-8")
+    if kind is None:
+        return json.loads(text)
+    from hlm.errors import RecordError
+    from hlm.records import validate
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise RecordError(f"{path} is not valid JSON ({err}); delete it and rebuild it (snakemake).") from err
+    return validate(kind, obj, where=path)

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hlm.config import Profile, add_profile_args, profile_from_args
-from hlm.data import ROW, as_text, id_sort_key, read_merged
+from hlm.config import Profile, add_profile_args
+from hlm.sample import profile_from_args
+from hlm.data import ROW, as_text, read_merged
+from hlm.sample import sorted_ids
 from hlm.io import atomic_path
 
 COMPOSITIONS = ("Girls", "Boys", "Coed")
@@ -117,15 +119,17 @@ def informative_id(frame: pd.DataFrame, profile: Profile) -> pd.Series:
     label = w_prefix(w) + frame[profile.cluster].astype(str)
     if profile.sex and "sex_cat" in frame:
         label = label + frame["sex_cat"].astype("string").str[0].fillna("")
-    is_ref = (w == str(profile.w_reference)).astype(int)
+    is_ref = (w == profile.w_levels[0]).astype(int)
+    ids = frame[profile.cluster].astype(str)
+    rank = {c: i for i, c in enumerate(sorted_ids(ids.unique()))}
     key = pd.DataFrame({"sid": label, "ref": is_ref, "mx": cvar(frame[profile.x], frame[profile.cluster]),
-                        "id": id_sort_key(frame[profile.cluster])})
+                        "id": ids.map(rank)})
     order = key.drop_duplicates("sid").sort_values(["ref", "mx", "id"])["sid"].tolist()
     return pd.Series(pd.Categorical(label, categories=order, ordered=False), index=frame.index)
 
 
 def derive(merged: pd.DataFrame, profile: Profile) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The derived student table and the cluster table (DESIGN.md, derived tables)."""
+    """The derived student table and the cluster table (docs/architecture.md, layout)."""
     s = merged.copy()
     g = s[profile.cluster]
     s["n"] = g.map(g.value_counts()).astype(int)
@@ -162,9 +166,7 @@ def read_students(path: str | Path) -> pd.DataFrame:
 def read_schools(path: str | Path, profile: Profile) -> pd.DataFrame:
     """schools.csv with the id as text, w with its reference first, sid in file order."""
     frame = pd.read_csv(path, dtype={profile.cluster: "string", "sid": "string"})
-    ref = str(profile.w_reference)
-    levels = sorted(frame[profile.w].astype(str).unique(), key=lambda v: (v != ref, v))
-    frame[profile.w] = pd.Categorical(frame[profile.w].astype(str), categories=levels)
+    frame[profile.w] = pd.Categorical(frame[profile.w].astype(str), categories=list(profile.w_levels))
     frame["sid"] = pd.Categorical(frame["sid"], categories=list(frame["sid"]))
     if "sex_cat" in frame:
         frame["sex_cat"] = pd.Categorical(frame["sex_cat"], categories=list(COMPOSITIONS))

@@ -28,7 +28,8 @@ from hlm import classic
 from hlm.artifacts import Artifacts
 from hlm.cli import progress
 from hlm.catalog import ModelSpec, lmm_names, model_names, model_spec
-from hlm.config import Profile, add_profile_args, profile_from_args
+from hlm.config import Profile, add_profile_args
+from hlm.sample import profile_from_args
 from hlm.errors import DataError
 from hlm.fitstatus import diagnose, status_of
 from hlm.io import read_json, write_json
@@ -76,8 +77,8 @@ def check_columns(students: pd.DataFrame, spec: ModelSpec, profile: Profile) -> 
 def lmm_call(spec: ModelSpec, profile: Profile, method: str) -> tuple[str, dict]:
     """The engine call (as text, and its keyword arguments) for a mixed model."""
     kwargs = {"fixed": spec.fixed, "random": spec.random, "method": method, "model": spec.name}
-    if profile.w_reference is not None and profile.w in formula_columns(spec.fixed, spec.random):
-        kwargs["reference"] = {profile.w: str(profile.w_reference)}
+    if profile.w in formula_columns(spec.fixed, spec.random):
+        kwargs["reference"] = {profile.w: profile.w_levels[0]}
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     return f"hlm.lmm.fit(students, {args})", kwargs
 
@@ -155,7 +156,7 @@ def run_fit(argv: list[str]) -> int:
     cfg, profile = profile_from_args(args)
     model_spec(cfg, args.model, profile)  # unknown names fail before reading data
     students = load_students(args.students or Artifacts(profile.name).students_path)
-    write_json(args.out, fit_model(cfg, args.model, profile, students))
+    write_json(args.out, fit_model(cfg, args.model, profile, students), kind="fit")
     return 0
 
 
@@ -286,8 +287,8 @@ def run_compare(argv: list[str]) -> int:
         path = fits_dir / f"{name}.json"
         if not path.exists():
             raise DataError(f"{path} does not exist; fit the model first (snakemake {path}).")
-        fits[name] = read_json(path)
+        fits[name] = read_json(path, kind="fit")
     students = load_students(args.students or Artifacts(profile.name).students_path)
     table = comparison(fits, ml_refitter(cfg, profile, students), dataset=profile.name)
-    write_json(args.out, table)
+    write_json(args.out, table, kind="comparison")
     return 0

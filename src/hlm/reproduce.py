@@ -1,7 +1,7 @@
 """The reproduction check: every number the notes print, and every R reference fit,
 against what this pipeline computed.
 
-Two sources (tests/reference/):
+Two sources (data/reference/):
 - `notes_values.yaml`: the numbers printed in the notes, each compared at the
   precision printed (half a unit in the last printed digit);
 - `hs40_r_reference.json`: R's nlme and lme4 fits of every mixed model, compared
@@ -21,19 +21,27 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from hlm.artifacts import Artifacts
-from hlm.config import ROOT, Profile, add_profile_args, profile_from_args
+from hlm.artifacts import PATHS, Artifacts
+from hlm.catalog import lmm_names
+from hlm.config import ROOT, Profile, add_profile_args, configfiles_from_env, load_config
+from hlm.sample import profile_from_args
 from hlm.io import write_json
+from hlm.levels import read_schools, read_students
 
-REFERENCE = ROOT / "tests" / "reference"
+REFERENCE = ROOT / PATHS.reference
 NOTES_FITS = ["pooled", "fe_lines", "fe_common_slope", "two_stage", "between", "oneway"]
-MIXED = ["oneway", "means_outcomes", "ancova", "random_coef", "ints_slopes", "nonrandom_slopes",
-         "parallel", "ctx_cwg", "ctx_raw", "ctx_w"]
+
+
+def r_models(ref: dict, cfg: dict | None = None) -> list[str]:
+    """The catalog's mixed models that the R reference file has fits of (all of the notes')."""
+    cfg = cfg or load_config(configfiles_from_env())
+    return [m for m in lmm_names(cfg) if m in ref]
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,7 @@ NOTES_ROLES = {"y": "MathAch", "x": "SES", "w": "Sector", "reference": "Catholic
 def notes_apply(students: pd.DataFrame, profile: Profile, values: dict) -> bool:
     """The notes' numbers describe only their own 40-school sample, analysed with their roles."""
     ids = set(students[profile.cluster].astype(str))
-    roles = {"y": profile.y, "x": profile.x, "w": profile.w, "reference": str(profile.w_reference)}
+    roles = {"y": profile.y, "x": profile.x, "w": profile.w, "reference": profile.w_levels[0]}
     return (ids == {str(s) for s in values["sample_schools"]}
             and len(students) == values["data"]["n_students"] and roles == NOTES_ROLES)
 
@@ -168,13 +176,12 @@ def _oneway_values(fit: dict, sid: dict) -> dict:
     }
 
 
-def computed_values(art: Artifacts, p: Profile) -> dict:
+def computed_values(students: pd.DataFrame, schools: pd.DataFrame, fit: Callable[[str], dict],
+                    p: Profile) -> dict:
     """The pipeline's values, in the structure of notes_values.yaml (HSB roles)."""
-    students, schools = art.students(), art.schools(p)
-    fits = {name: art.fit(name) for name in NOTES_FITS}
+    fits = {name: fit(name) for name in NOTES_FITS}
     data, derived = _data_values(students, schools, p)
-    other = [lv for lv in students[p.w].cat.categories if lv != str(p.w_reference)][0]
-    wo, xw = f"{p.w}{other}", f"{p.x}:{p.w}{other}"
+    wo, xw = p.w_term, p.xw_term
     pooled, fe, fe2b, two, btw = (fits[k] for k in NOTES_FITS[:5])
     m1 = _coefs(pooled, {"(Intercept)": "(Intercept)", "ses": p.x, "SectorPublic": wo, "ses:SectorPublic": xw})
     wald = fe["wald"]
@@ -271,10 +278,11 @@ def r_checks(fit: dict, ref: dict, model: str, p: Profile, other: str) -> list[R
     return out
 
 
-def build(art: Artifacts, p: Profile, reference: Path = REFERENCE) -> dict:
-    """The reproduction artifact: notes checks and R checks, or why they do not apply."""
+def build(students: pd.DataFrame, schools: pd.DataFrame, fit: Callable[[str], dict], p: Profile,
+          reference: Path = REFERENCE) -> dict:
+    """The reproduction artifact from the dataset's tables and its fits (`fit(model)`): notes
+    checks and R checks, or why they do not apply."""
     numbers, printed = load_notes_values(reference / "notes_values.yaml")
-    students = art.students()
     if not notes_apply(students, p, numbers):
         return {"dataset": p.name, "applies": False,
                 "reason": (f"this build uses '{p.title}' ({len(students)} {p.unit_label}s in "
@@ -282,10 +290,10 @@ def build(art: Artifacts, p: Profile, reference: Path = REFERENCE) -> dict:
                            f"{len(numbers['sample_schools'])}-school sample analysed with the "
                            "notes' outcome, predictor and reference level"),
                 "notes": [], "r": []}
-    computed = computed_values(art, p)
+    computed = computed_values(students, schools, fit, p)
     ref = json.loads((reference / "hs40_r_reference.json").read_text(encoding="utf-8"))
-    other = [lv for lv in students[p.w].cat.categories if lv != str(p.w_reference)][0]
-    rows = [c for m in MIXED for c in r_checks(art.fit(m), ref[m], m, p, other)]
+    other = p.w_levels[1]
+    rows = [c for m in r_models(ref) for c in r_checks(fit(m), ref[m], m, p, other)]
     return {"dataset": p.name, "applies": True, "reason": "",
             "notes": [asdict(c) for c in notes_checks(printed, computed)],
             "r": [asdict(c) for c in rows]}
@@ -298,8 +306,9 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     _, profile = profile_from_args(args)
-    result = build(Artifacts(profile.name), profile)
-    write_json(args.out, result)
+    art = Artifacts(profile.name)
+    result = build(read_students(art.students_path), read_schools(art.schools_path, profile), art.fit, profile)
+    write_json(args.out, result, kind="reproduction")
     failed = [c for c in result["notes"] + result["r"] if not c["ok"]]
     if failed:
         print(f"[reproduce] {len(failed)} values do not match: "

@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from hlm.errors import ModelError
+from hlm.lmm.design import RANK_TOL
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,10 @@ def common_slopes(g: Groups, X: np.ndarray, y: np.ndarray, names: list[str]) -> 
     Xbar = np.column_stack([g.mean(col) for col in X.T])
     Xd, yd = X - Xbar[g.codes], g.within(y)
     G = Xd.T @ Xd
-    varies = np.diag(G) > 1e-10 * (X * X).sum(axis=0)  # beyond rounding of the cluster means
+    varies = np.diag(G) > RANK_TOL**2 * (X * X).sum(axis=0)  # beyond rounding of the cluster means
     norms = np.sqrt(np.diag(G))
     ev = np.linalg.eigvalsh(G / np.outer(norms, norms)) if varies.all() else np.zeros(1)
-    if ev.min() <= 1e-10 * ev.max():
+    if ev.min() <= RANK_TOL**2 * ev.max():
         raise ModelError(f"the within-cluster variation of {', '.join(names[J:])} is linearly dependent "
                          "(or absent): the slopes are not identified.")
     Ginv = np.linalg.inv(G)

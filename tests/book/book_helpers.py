@@ -33,8 +33,8 @@ def write_project(root: Path, chapters: dict[str, str], appendices: dict[str, st
 
 
 def execute_all(root: Path, dataset: str = DATASET) -> Path:
-    from hlm.book.execute import execute_chapter
     from hlm.book.project import load
+    from hlm.chapterjob import execute_chapter
 
     build = root / "build" / dataset / "book"
     for ch in load(root / "_quarto.yml").chapters:

@@ -14,7 +14,7 @@ from book_helpers import DATASET, copy_fixture, execute_all  # noqa: E402
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
     """The fixture book executed and rendered by the built-in renderer."""
-    from hlm.book.render import render_book
+    from hlm.bookjob import render_book
 
     root = copy_fixture(tmp_path_factory.mktemp("book") / "fixture")
     build = execute_all(root)

@@ -1,4 +1,7 @@
-"""hlm.book.execute: a .qmd chapter run in a Jupyter kernel -> Quarto markdown."""
+"""hlm.book.execute: a .qmd chapter run in a Jupyter kernel -> Quarto markdown.
+
+Most tests go through hlm.chapterjob (the project's adapter: the kernel's HLM_*
+environment and the `if-fitted` guard); the `ChapterJob` tests use the renderer alone."""
 from __future__ import annotations
 
 import os
@@ -6,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hlm.book import BookError
-from hlm.book.execute import execute_chapter, run
+from hlm.book import BookError, ChapterJob
+from hlm.book.execute import execute_chapter as execute_job
 from hlm.book.tables import pipe_table
+from hlm.chapterjob import execute_chapter, run
 from book_helpers import write_project
 
 
@@ -272,13 +276,20 @@ After.
 
 def _fit_records(root: Path, dataset: str) -> None:
     import json
+    good = {"model": "good", "label": "A good model", "kind": "lmm"}
+    bad = {"model": "bad", "label": "A bad model", "kind": "lmm", "error": "ModelError: collinear",
+           "status": {"state": "not_fitted", "why": "the mean of x is the same in every cluster",
+                      "remedy": "use clusters whose mean x differ"}}
+    try:  # fit records are validated when read: complete the fakes to valid records
+        from tests.records_fakes import minimal
+    except ImportError:  # a version without record schemas
+        pass
+    else:
+        good, bad = minimal("lmm", **good), minimal("failure", **bad)
     fits = root / "data" / "fits" / dataset
     fits.mkdir(parents=True)
-    (fits / "good.json").write_text(json.dumps({"model": "good", "label": "A good model", "kind": "lmm"}))
-    (fits / "bad.json").write_text(json.dumps({
-        "model": "bad", "label": "A bad model", "kind": "lmm", "error": "ModelError: collinear",
-        "status": {"state": "not_fitted", "why": "the mean of x is the same in every cluster",
-                   "remedy": "use clusters whose mean x differ"}}))
+    (fits / "good.json").write_text(json.dumps(good))
+    (fits / "bad.json").write_text(json.dumps(bad))
 
 
 def test_if_fitted_runs_or_explains_and_records_what_it_left_out(tmp_path):
@@ -303,3 +314,66 @@ def test_if_fitted_never_closed_is_an_error(tmp_path):
     root = write_project(tmp_path, {"open": '# Open {#sec-open}\n\n::: {.if-fitted models="a"}\n\nText.\n'})
     with pytest.raises(BookError, match=r"open.qmd:3: `if-fitted` block is never closed"):
         execute_chapter("report/open.qmd", "build/d/book/open.md", "d", root=root)
+
+
+# ------------------------------------------------------------------ the renderer alone
+
+PLAIN = '''
+# Plain {#sec-plain}
+
+```{python}
+#| echo: false
+import os
+print(os.environ["BOOK_GREETING"], GREETING, "HLM_DATASET" in os.environ)
+```
+
+::: {.if-fitted models="yes"}
+Shown `{python} 1 + 1`.
+:::
+
+::: {.if-fitted models="no"}
+Hidden `{python} 1 / 0` and ![x](y.svg){#fig-hidden}.
+:::
+'''
+
+DECIDE = '''GREETING = "from setup"
+def decide(models):
+    import json
+    ok = models != ["no"]
+    return json.dumps({"run": ok, "markdown": "" if ok else "Not shown: " + ", ".join(models)})'''
+
+
+def test_chapter_job_environment_setup_code_and_guard(tmp_path, monkeypatch):
+    """What the job gives is all the kernel gets: no HLM_* variables, no hlm guard."""
+    monkeypatch.delenv("HLM_DATASET", raising=False)
+    root = write_project(tmp_path, {"plain": PLAIN})
+    job = ChapterJob(Path("report/plain.qmd"), Path("out/plain.md"), root,
+                     env={"BOOK_GREETING": "hello"}, setup_code=DECIDE, guard="decide")
+    md = execute_job(job).read_text()
+    assert "hello from setup False" in md
+    assert "Shown 2." in md and "Hidden" not in md and "\nNot shown: no\n" in md
+    front = md.split("---")[1]
+    assert "hlm-source: report/plain.qmd" in front and "- fig-hidden" in front
+
+
+def test_if_fitted_without_a_guard_is_an_error(tmp_path):
+    root = write_project(tmp_path, {"g": '# G {#sec-g}\n\n::: {.if-fitted models="a"}\nText.\n:::\n'})
+    with pytest.raises(BookError, match=r"report/g.qmd:3: `if-fitted` blocks need a guard"):
+        execute_job(ChapterJob(Path("report/g.qmd"), Path("out/g.md"), root))
+    assert not (root / "out/g.md").exists()
+
+
+def test_adapter_checks_config_files(tmp_path):
+    root = write_project(tmp_path, {"index": "# Preface {.unnumbered}\n"})
+    with pytest.raises(BookError, match=r"config file .*nope.yaml not found"):
+        execute_chapter("report/index.qmd", root / "out/index.md", "d", root=root, configfiles=["nope.yaml"])
+
+
+def test_cli_prints_book_errors_cleanly(tmp_path, monkeypatch, capsys):
+    from hlm.cli import main
+
+    root = write_project(tmp_path, {"bad": "# Bad {#sec-bad}\n\n```{r}\n1\n```\n"})
+    monkeypatch.chdir(root)
+    assert main(["chapter", "--dataset", "d", "--qmd", "report/bad.qmd", "--out", "build/d/book/bad.md"]) == 1
+    err = capsys.readouterr().err
+    assert "error: report/bad.qmd:3: `{r}` cells are not supported" in err and "Traceback" not in err

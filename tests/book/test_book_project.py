@@ -1,4 +1,4 @@
-"""hlm.book.project: the chapter list of _quarto.yml and the chapters' `hlm:` artifacts."""
+"""hlm.book.project: the chapter list of _quarto.yml; hlm.chapterjob: the chapters' `hlm:` artifacts."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from hlm.book import BookError
-from hlm.book.project import chapter_artifacts, chapters, load
+from hlm.book.project import chapters, load
+from hlm.chapterjob import chapter_artifacts
 from book_helpers import FIXTURE
 
 

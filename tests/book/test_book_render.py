@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hlm.book import BookError
-from hlm.book.render import render_book, run
+from hlm.book import BookError, BookJob
+from hlm.book.render import render_book as render_job
+from hlm.bookjob import render_book, run
 from book_helpers import DATASET, make_stub, write_project
 
 NBSP = "\u00a0"
@@ -220,7 +221,8 @@ def _render_md(tmp_path, chapters: dict[str, str], appendices=None):
     build.mkdir(parents=True)
     for name, text in {**chapters, **(appendices or {})}.items():
         (build / f"{name}.md").write_text(f"---\nhlm-source: report/{name}.qmd\n---\n\n" + text)
-    return render_book("d", root=root, renderer="builtin", formats=("html",))
+    return render_job(BookJob(root=root, build_dir=Path("build/d/book"), out_dir=Path("_book/d"),
+                              renderer="builtin", formats=("html",)))
 
 
 INDEX = "# Preface {.unnumbered}\n\nHello.\n"
@@ -241,6 +243,40 @@ INDEX = "# Preface {.unnumbered}\n\nHello.\n"
 def test_unsupported_or_broken_syntax_names_file_and_line(tmp_path, chapter, message):
     with pytest.raises(BookError, match=message):
         _render_md(tmp_path, {"index": INDEX, "a": chapter})
+
+
+def test_book_job_data_title(tmp_path):
+    """The renderer shows the title it is given, and nothing when given none."""
+    result = _render_md(tmp_path, {"index": INDEX})
+    assert "book-dataset" not in result["html"].read_text()
+    job = BookJob(root=tmp_path, build_dir=tmp_path / "build/d/book", out_dir=tmp_path / "titled",
+                  data_title="Some <data>", renderer="builtin", formats=("html",))
+    index = render_job(job)["html"].read_text()
+    assert '<p class="book-dataset-main">Data: Some &lt;data&gt;</p>' in index
+
+
+def test_adapter_book_job(tmp_path):
+    """hlm.bookjob: a dataset's book from build/D/book to _book/D, titled by its profile."""
+    from hlm.bookjob import book_job
+
+    root = tmp_path.resolve()
+    (root / "config").mkdir()
+    (root / "config" / "config.yaml").write_text("datasets:\n  d: {title: Base title}\n  e: {}\n")
+    (root / "mine.yaml").write_text("datasets:\n  d: {title: My title}\n")
+    job = book_job("d", root=root)
+    assert (job.root, job.build_dir, job.out_dir) == (root, root / "build/d/book", root / "_book/d")
+    assert job.data_title == "Base title" and job.quarto_yml == Path("_quarto.yml")
+    assert book_job("d", root=root, configfiles=["mine.yaml"]).data_title == "My title"
+    assert book_job("e", root=root).data_title is None
+
+
+def test_cli_prints_book_errors_cleanly(tmp_path, monkeypatch, capsys):
+    from hlm.cli import main
+
+    root = write_project(tmp_path, {"index": INDEX})
+    monkeypatch.chdir(root)
+    assert main(["book", "--dataset", "d", "--renderer", "builtin"]) == 1
+    assert "error: executed chapters missing" in capsys.readouterr().err
 
 
 def test_output_directory_guard(built_book):

@@ -15,15 +15,13 @@ pytestmark = pytest.mark.slow
 from book_helpers import copy_fixture, make_stub
 
 RULES = Path(__file__).resolve().parents[2] / "rules" / "book.smk"
+HELPERS = RULES.parent / "helpers.smk"
+# The book's rules with the project's helpers, and a stand-in for what the rest of the
+# workflow gives them (the profile's figures and wording).
 SNAKEFILE = f'''
-import sys
-PY = sys.executable
 DATASET = config.get("dataset", "demo")
 
-TO_LOG = " 2> {{log}}"
-
-def hlm_cmd(cmd):
-    return f"{{PY}} -m hlm {{cmd}}"
+include: "{HELPERS}"
 
 def drawn_figures(dataset):
     return None

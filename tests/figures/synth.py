@@ -1,15 +1,23 @@
 """Synthetic inputs for the figure tests: tables in the derived-table format and fit
-dicts in the fit-JSON schema, computed here with plain numpy so the figures can be
-tested without the data and model stages.
+records, computed here with plain numpy so the figures can be tested without the data
+and model stages.
+
+Every fake record is built from its schema (hlm.records): :func:`fake` takes the
+smallest valid record of a kind and sets the fields computed here, and validates the
+result, so a fake can never drift from what the pipeline writes.
 
 The mixed-model "fits" use given variance components (G, sigma2) and the exact GLS
 and BLUP formulas, so their geometry (BLUP between BLUE and the GLS mean) holds.
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
+from hlm import records
+from tests.records_fakes import minimal
 from hlm.config import Profile, Role
 from hlm.simulate import simulate_two_level
 
@@ -19,7 +27,8 @@ def make_profile(sex: bool = True, names: dict | None = None) -> Profile:
     n.update(names or {})
     custom = bool(names)
     roles = {"y": Role(n["y"], n["y"] if custom else "math achievement"), "x": Role(n["x"], n["x"]),
-             "w": Role(n["w"], n["w"] if custom else "sector", reference="Catholic")}
+             "w": Role(n["w"], n["w"] if custom else "sector", reference="Catholic",
+                      levels=("Catholic", "Public"))}
     if sex:
         roles["sex"] = Role(n["sex"], n["sex"], female="Female")
     return Profile(name="synth", title="synthetic", students=None, schools=None, cluster=n["cluster"],
@@ -37,9 +46,8 @@ def derive(raw: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     df["n"] = g[x].transform("size")
     df[profile.cvar_x] = g[x].transform("mean")
     df[profile.dvar_x] = df[x] - df[profile.cvar_x]
-    ref = profile.w_reference
-    other = [v for v in pd.unique(df[w].astype(str)) if v != str(ref)][0]
-    df[w] = pd.Categorical(df[w].astype(str), categories=[str(ref), other])
+    ref = profile.w_levels[0]
+    df[w] = pd.Categorical(df[w].astype(str), categories=list(profile.w_levels))
     suffix = pd.Series("", index=df.index)
     if profile.sex:
         fem = (df[profile.sex] == profile.roles["sex"].female).astype(float)
@@ -85,6 +93,31 @@ def schools_table(students: pd.DataFrame, profile) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ fits
 
+def _plain(obj):
+    """JSON values (numpy scalars and arrays to Python), as a record reads back from its file."""
+    return json.loads(json.dumps(obj, default=lambda v: v.tolist()))
+
+
+def fake(record_kind: str, /, **fields) -> dict:
+    """The smallest valid record of `record_kind` (hlm.records) with `fields` set; validated."""
+    return minimal(record_kind, **_plain(fields))
+
+
+def fake_ols(method: str, **fields) -> dict:
+    """A fit record of classical method `method` (the record's shape depends on it)."""
+    return fake("fit", model=method, kind="ols", call=records.OLS_CALL.format(method), **fields)
+
+
+def fake_lmm(model: str, **fields) -> dict:
+    """A fit record of a mixed model, fitted (status ``fitted``) unless `fields` say otherwise."""
+    return fake("fit", model=model, kind="lmm", **fields)
+
+
+def fake_failure(model: str, kind: str = "lmm", error: str = "ModelError: not identified", **fields) -> dict:
+    """The record of a model that could not be fitted (status ``not_fitted``)."""
+    return fake("fit", model=model, kind=kind, error=error, **fields)
+
+
 def _ols(X, y):
     XtX_inv = np.linalg.inv(X.T @ X)
     b = XtX_inv @ X.T @ y
@@ -115,11 +148,12 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
     Loth = np.array([[1, 0, 1, 0], [0, 1, 0, 1.]])
     Ld = np.array([[0, 0, 1, 0], [0, 0, 0, 1.]])
     nm = ["(Intercept)", profile.x, f"{profile.w}{levels[1]}", f"{profile.x}:{profile.w}{levels[1]}"]
-    fits["pooled"] = {"kind": "ols", "fixef": dict(zip(nm, b)), "se": dict(zip(nm, np.sqrt(np.diag(V)))),
-                      "vcov": V.tolist(), "df": len(y) - 4,
-                      "by_w": {str(levels[0]): {"coef": (Lref @ b).tolist(), "vcov": (Lref @ V @ Lref.T).tolist()},
-                               str(levels[1]): {"coef": (Loth @ b).tolist(), "vcov": (Loth @ V @ Loth.T).tolist()}},
-                      "diff": {"coef": (Ld @ b).tolist(), "vcov": (Ld @ V @ Ld.T).tolist()}}
+    fits["pooled"] = fake_ols(
+        "pooled", fixef=dict(zip(nm, b)), se=dict(zip(nm, np.sqrt(np.diag(V)))), vcov=V.tolist(),
+        df={k: len(y) - 4 for k in nm}, n=len(y), groups=len(uniq), df_resid=len(y) - 4,
+        by_w={str(levels[0]): {"coef": (Lref @ b).tolist(), "vcov": (Lref @ V @ Lref.T).tolist()},
+              str(levels[1]): {"coef": (Loth @ b).tolist(), "vcov": (Loth @ V @ Loth.T).tolist()}},
+        diff={"coef": (Ld @ b).tolist(), "vcov": (Ld @ V @ Ld.T).tolist()})
     # fe_lines: a line per cluster with the pooled residual variance
     coefs, xtx, rss, dfres, wl, ns = {}, {}, 0.0, 0, {}, {}
     wcol = students[profile.w].astype(str).to_numpy()
@@ -140,11 +174,11 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
         members = [c for c in uniq if wl[c] == str(lv)]
         k = len(members)
         by_w[str(lv)] = {"coef": np.mean([coefs[c] for c in members], axis=0).tolist(),
-                         "vcov": (sum(s2w * xtx[c] for c in members) / k ** 2).tolist(), "k": k}
+                         "vcov": (sum(s2w * xtx[c] for c in members) / k ** 2).tolist()}
     dcoef = np.subtract(by_w[str(levels[1])]["coef"], by_w[str(levels[0])]["coef"])
     dV = np.add(by_w[str(levels[1])]["vcov"], by_w[str(levels[0])]["vcov"])
-    fits["fe_lines"] = {"kind": "ols", "clusters": clusters, "by_w": by_w, "sigma": np.sqrt(s2w),
-                        "diff": {"coef": dcoef.tolist(), "vcov": dV.tolist()}, "wald": {"F": 0.0}}
+    fits["fe_lines"] = fake_ols("fe_lines", clusters=clusters, by_w=by_w, sigma=np.sqrt(s2w), df_resid=dfres,
+                                n=len(y), groups=len(uniq), diff={"coef": dcoef.tolist(), "vcov": dV.tolist()})
     # two_stage: MANOVA on the per-cluster lines
     B = np.array([coefs[c] for c in uniq])
     W = np.array([[1.0, float(wl[c] == str(levels[1]))] for c in uniq])
@@ -156,33 +190,49 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
         k = sum(wl[c] == str(lv) for c in uniq)
         by_w2[str(lv)] = {"coef": by_w[str(lv)]["coef"], "vcov": (S / k).tolist()}
     k0, k1 = (sum(wl[c] == str(lv) for c in uniq) for lv in levels)
-    fits["two_stage"] = {"kind": "ols", "clusters": {c: {k: clusters[c][k] for k in ("intercept", "slope", "n", "w")}
-                                                     for c in uniq},
-                         "coef": coef2.tolist(), "resid_cov": S.tolist(), "by_w": by_w2,
-                         "diff": {"coef": coef2[1].tolist(), "vcov": (S * (1 / k0 + 1 / k1)).tolist()}}
+    terms = ["(Intercept)", f"{profile.w}{levels[1]}"]
+    fits["two_stage"] = fake_ols(
+        "two_stage", clusters={c: {k: clusters[c][k] for k in ("intercept", "slope", "n", "w")} for c in uniq},
+        coef={part: {t: {"estimate": coef2[i, j], "se": None, "t": None, "p": None} for i, t in enumerate(terms)}
+              for j, part in enumerate(("intercept", "slope"))},
+        resid_cov=S.tolist(), by_w={lv: {**blk, "clusters": int(sum(wl[c] == lv for c in uniq))}
+                                    for lv, blk in by_w2.items()},
+        n=len(y), groups=len(uniq), groups_total=len(uniq), df_resid=len(uniq) - 2,
+        diff={"coef": coef2[1].tolist(), "vcov": (S * (1 / k0 + 1 / k1)).tolist()})
     # between: mean_y ~ mean_x
     mx = np.array([x[rows[c]].mean() for c in uniq])
     my = np.array([y[rows[c]].mean() for c in uniq])
     bb, Vb, _ = _ols(np.column_stack([np.ones_like(mx), mx]), my)
-    fits["between"] = {"kind": "ols", "fixef": {"(Intercept)": bb[0], profile.x: bb[1]},
-                       "se": {"(Intercept)": np.sqrt(Vb[0, 0]), profile.x: np.sqrt(Vb[1, 1])},
-                       "vcov": Vb.tolist(),
-                       "clusters": {c: {"mean_x": mx[i], "mean_y": my[i], "n": ns[c], "w": wl[c]}
-                                    for i, c in enumerate(uniq)}}
+    fits["between"] = fake_ols(
+        "between", fixef={"(Intercept)": bb[0], profile.x: bb[1]},
+        se={"(Intercept)": np.sqrt(Vb[0, 0]), profile.x: np.sqrt(Vb[1, 1])}, vcov=Vb.tolist(),
+        n=len(y), groups=len(uniq), df_resid=len(uniq) - 2, **_between_by_w(mx, my, [wl[c] for c in uniq], levels),
+        clusters={c: {"mean_x": mx[i], "mean_y": my[i], "n": ns[c], "w": wl[c]} for i, c in enumerate(uniq)})
     # three effects
     pos = pd.Series(np.arange(len(uniq)), index=uniq)[ids].to_numpy()
     xd, yd = x - mx[pos], y - my[pos]
     bw_ = float(xd @ yd / (xd @ xd))
     bp, Vp, _ = _ols(np.column_stack([np.ones_like(x), x]), y)
-    fits["three_effects"] = {"kind": "ols",
-                             "within": {"estimate": bw_, "se": 0.1}, "between": {"estimate": bb[1], "se": 0.5},
-                             "pooled": {"estimate": bp[1], "se": np.sqrt(Vp[1, 1])},
-                             "lines": {"within": {"intercept": y.mean() - bw_ * x.mean(), "slope": bw_},
-                                       "between": {"intercept": bb[0], "slope": bb[1]},
-                                       "pooled": {"intercept": bp[0], "slope": bp[1]}}}
+    fits["three_effects"] = fake_ols(
+        "three_effects", n=len(y), groups=len(uniq),
+        within={"estimate": bw_, "se": 0.1}, between={"estimate": bb[1], "se": 0.5},
+        pooled={"estimate": bp[1], "se": np.sqrt(Vp[1, 1])},
+        lines={"within": {"intercept": y.mean() - bw_ * x.mean(), "slope": bw_},
+               "between": {"intercept": bb[0], "slope": bb[1]}, "pooled": {"intercept": bp[0], "slope": bp[1]}})
     fits["oneway"] = _oneway(y, uniq, rows, pos)
     fits["ints_slopes"] = _random_slopes(profile, x, y, wv, uniq, rows, nm, S, s2w)
     return fits
+
+
+def _between_by_w(mx, my, w, levels) -> dict:
+    """The between line per level of w (``mean_y ~ mean_x * w`` on the cluster means) and the
+    difference, as hlm.classic.between writes them."""
+    wv = np.array([str(v) == str(levels[1]) for v in w], float)
+    b, V, _ = _ols(np.column_stack([np.ones_like(mx), mx, wv, mx * wv]), my)
+    L = {str(levels[0]): np.array([[1, 0, 0, 0], [0, 1, 0, 0.]]), str(levels[1]): np.array([[1, 0, 1, 0], [0, 1, 0, 1.]])}
+    Ld = np.array([[0, 0, 1, 0], [0, 0, 0, 1.]])
+    return {"by_w": {lv: {"coef": (M @ b).tolist(), "vcov": (M @ V @ M.T).tolist()} for lv, M in L.items()},
+            "diff": {"coef": (Ld @ b).tolist(), "vcov": (Ld @ V @ Ld.T).tolist()}}
 
 
 def _oneway(y, uniq, rows, pos):
@@ -197,13 +247,14 @@ def _oneway(y, uniq, rows, pos):
     u = shrink * (means - gamma)
     fitted = gamma + u[pos]
     resid = y - fitted
-    return {"kind": "lmm", "fixef": {"(Intercept)": gamma}, "se": {"(Intercept)": float(np.sqrt(1 / wts.sum()))},
-            "sigma": float(np.sqrt(s2)), "G": [[g]], "re_names": ["(Intercept)"],
-            "ranef": {c: {"(Intercept)": float(u[i])} for i, c in enumerate(uniq)},
-            "coef": {c: {"(Intercept)": float(gamma + u[i])} for i, c in enumerate(uniq)},
-            "cluster_n": {c: int(ns[i]) for i, c in enumerate(uniq)},
-            "obs": {"fitted": fitted.tolist(), "resid": resid.tolist(), "std_resid": (resid / np.sqrt(s2)).tolist(),
-                    "fitted_pop": [gamma] * len(y), "resid_pop": (y - gamma).tolist()}}
+    return fake_lmm(
+        "oneway", fixef={"(Intercept)": gamma}, se={"(Intercept)": float(np.sqrt(1 / wts.sum()))},
+        sigma=float(np.sqrt(s2)), G=[[g]], re_names=["(Intercept)"], n=len(y), groups=len(uniq),
+        ranef={c: {"(Intercept)": float(u[i])} for i, c in enumerate(uniq)},
+        coef={c: {"(Intercept)": float(gamma + u[i])} for i, c in enumerate(uniq)},
+        cluster_n={c: int(ns[i]) for i, c in enumerate(uniq)},
+        obs={"fitted": fitted.tolist(), "resid": resid.tolist(), "std_resid": (resid / np.sqrt(s2)).tolist(),
+             "fitted_pop": [gamma] * len(y), "resid_pop": (y - gamma).tolist()})
 
 
 def _random_slopes(profile, x, y, wv, uniq, rows, nm, S, s2):
@@ -226,6 +277,7 @@ def _random_slopes(profile, x, y, wv, uniq, rows, nm, S, s2):
     coef = {c: {**fe, "(Intercept)": fe["(Intercept)"] + r["(Intercept)"], profile.x: fe[profile.x] + r[profile.x]}
             for c, r in ranef.items()}
     V = np.linalg.inv(A)
-    return {"kind": "lmm", "fixef": fe, "se": dict(zip(nm, np.sqrt(np.diag(V)))), "vcov": V.tolist(),
-            "sigma": float(np.sqrt(s2)), "G": G.tolist(), "re_names": ["(Intercept)", profile.x],
-            "ranef": ranef, "coef": coef, "cluster_n": {c: rows[c].size for c in uniq}}
+    return fake_lmm("ints_slopes", fixef=fe, se=dict(zip(nm, np.sqrt(np.diag(V)))), vcov=V.tolist(),
+                    sigma=float(np.sqrt(s2)), G=G.tolist(), re_names=["(Intercept)", profile.x],
+                    n=len(y), groups=len(uniq), ranef=ranef, coef=coef,
+                    cluster_n={c: rows[c].size for c in uniq})

@@ -13,6 +13,7 @@ import yaml
 from hlm.errors import DataError
 from hlm.figures import render, run, save_figure
 import hlm.figures.cli as figcli
+from synth import fake_ols
 
 SAMPLE = ["m3_manova", "ow_shrinkage", "trellis", "sim_V_ellipse", "quantile_plot"]
 
@@ -82,11 +83,11 @@ def test_cli_leaves_nothing_behind_when_an_input_is_missing(tmp_path, inputs, mo
 
 def test_cli_leaves_nothing_behind_when_drawing_fails(tmp_path, inputs, monkeypatch):
     _write_dataset(tmp_path, inputs)
-    (tmp_path / "data" / "fits" / "synth" / "pooled.json").write_text(json.dumps({"kind": "ols"}))
+    (tmp_path / "data" / "fits" / "synth" / "pooled.json").write_text(json.dumps(fake_ols("pooled")))  # no lines
     monkeypatch.setattr(figcli, "_root", lambda: tmp_path)
     out = tmp_path / "figures" / "synth"
     out.mkdir(parents=True)
-    with pytest.raises(KeyError, match="pooled.by_w"):
+    with pytest.raises(KeyError, match="no entry for level"):
         run(["--dataset", "synth", "--name", "m1_beta", "--svg", str(out / "a.svg"),
              "--png", str(out / "a.png"), "--configfile", str(_config(tmp_path))])
     assert list(out.iterdir()) == []

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
-REF = ROOT / "tests" / "reference"
+REF = ROOT / "data" / "reference"
 
 # Models of the notes' table; roles renamed: y = MathAch, x = SES, w = Sector,
-# x.m = cvar_SES, x.d = dvar_SES (see tests/reference/README.md).
+# x.m = cvar_SES, x.d = dvar_SES (see data/reference/README.md).
 MODELS = {
     "oneway": ("MathAch ~ 1", "~ 1 | School"),
     "means_outcomes": ("MathAch ~ 1 + Sector", "~ 1 | School"),

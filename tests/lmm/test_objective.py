@@ -9,11 +9,11 @@ from hypothesis import given, reject, settings, strategies as st
 from hlm.errors import ModelError
 from hlm.lmm import devfun
 from hlm.lmm.design import build_design
-from hlm.lmm.optimize import richardson_gradient
 from hlm.lmm.objective import (Objective, cross_products, deviance, evaluate, full_loglik,
                                lambda_to_theta, theta_to_lambda)
 
 from lmm_dense import dense_loglik, simulate
+from lmm_numeric import richardson_gradient
 
 RANDOM = {1: "~ 1 | g", 2: "~ 1 + x | g", 3: "~ 1 + x + x2 | g"}
 

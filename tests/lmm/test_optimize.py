@@ -11,9 +11,10 @@ from hypothesis import given, reject, settings, strategies as st
 from hlm.errors import ModelError
 from hlm.lmm import fit
 from hlm.lmm.objective import Objective
-from hlm.lmm.optimize import OptSummary, projected_gradient
+from hlm.lmm.optimize import OptSummary
 
 from lmm_dense import dense_loglik, simulate
+from lmm_numeric import projected_gradient
 
 RANDOM = {1: "~ 1 | g", 2: "~ 1 + x | g"}
 
@@ -140,12 +141,15 @@ def test_singular_fit_names_its_boundary_parameters():
     import pandas as pd
 
     from hlm.config import get_profile, load_config
+
+    from hlm.sample import with_data
     from hlm.data import merge
     from hlm.levels import derive
     from hlm.lmm import fit
 
     cfg = load_config()
-    students, _ = derive(merge(get_profile(cfg, "hsb160")).frame, get_profile(cfg, "hsb160"))
+    profile = with_data(get_profile(cfg, "hsb160"))
+    students, _ = derive(merge(profile).frame, profile)
     r = fit(students, fixed="MathAch ~ SES * Sector", random="~ 1 + SES | School")
     assert r.singular and r.optsum.boundary == (2,)  # theta[2]: the slope's own Cholesky entry
     assert r.to_dict()["optimizer"]["boundary"] == [2]

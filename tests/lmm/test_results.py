@@ -1,4 +1,4 @@
-"""Fits of the notes' 10 models against R (tests/reference/hs40_r_reference.json) and the notes."""
+"""Fits of the notes' 10 models against R (data/reference/hs40_r_reference.json) and the notes."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """Execute one `.qmd` chapter in a Jupyter kernel and write Quarto markdown.
 
-`python -m hlm chapter --dataset D --qmd report/x.qmd --out build/D/book/x.md`
+`execute_chapter(ChapterJob(qmd="report/x.qmd", out="build/x.md", root=...))`
 
 The kernel (this venv's ipykernel) runs with cwd = the chapter's directory and the
-environment HLM_DATASET, HLM_ROOT, HLM_CONFIGFILES, HLM_CHAPTER, MPLBACKEND=agg.
+environment the job gives (`ChapterJob.env`) plus MPLBACKEND=agg; the job's
+`setup_code` runs after the executor's own set-up, before the chapter.
 Cells run in document order; each inline `` `{python} expr` `` runs after the cells
 before it. The output `.md` has the cells replaced by their (echoed) code and outputs:
 figures as files under `x_files/` referenced as `![cap](x_files/..){#fig-label}`,
@@ -12,14 +13,13 @@ DataFrames as pipe tables captioned `: cap {#tbl-label}`, text as code blocks,
 output are copied into `x_files/` and relinked. A failing cell fails the chapter
 (BookError naming chapter, line and traceback) and leaves no output file.
 
-A block ``::: {.if-fitted models="a b"}`` ... ``:::`` runs only when the models'
-fits can be shown (`hlm.bookdata.guard`); otherwise its cells and inline
-expressions are not run and the explanation of why takes its place. The data
-never fail a chapter: a model that could not be fitted is explained, not read.
+A block ``::: {.if-fitted models="a b"}`` ... ``:::`` runs only when the job's
+guard (`ChapterJob.guard`, a callable in the kernel) says the models' fits can be
+shown; otherwise its cells and inline expressions are not run and the Markdown the
+guard returns (why) takes its place.
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import os
@@ -27,14 +27,12 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from hlm.config import configfiles_from_env
-from hlm.book import BookError
+from hlm.book import BookError, ChapterJob
 from hlm.book.kernel import INLINE_MIME
 from hlm.book.qmd import Cell, Guard, GuardEnd, Prose, parse
 
@@ -152,10 +150,11 @@ def _error_line(tb: str, first_code_line: int) -> int | None:
 class Runner:
     """Runs code in one kernel, cell by cell, collecting outputs."""
 
-    def __init__(self, ctx: Context, env: dict, timeout: int):
+    def __init__(self, ctx: Context, env: dict, timeout: int, setup_code: str = ""):
         import nbformat
 
         self.ctx = ctx
+        self.setup_code = SETUP_CODE + (f"\n{setup_code}" if setup_code else "")
         self.nb = nbformat.v4.new_notebook()
         self.env = env
         self.timeout = timeout
@@ -182,7 +181,7 @@ class Runner:
                 f" ipykernel_launcher): {type(err).__name__}: {err}"
             ) from None
         try:
-            self.run(SETUP_CODE, where=None)
+            self.run(self.setup_code, where=None)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -373,11 +372,13 @@ def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> di
     return out
 
 
-def _run_guard(runner: Runner, guard: Guard) -> tuple[bool, str]:
-    """Ask the chapter's data whether the guarded models can be shown: (run the block?,
-    Markdown to write before it, or instead of it)."""
-    code = (f"import hlm.bookdata as __hlm_bookdata\n"
-            f"__hlm_kernel.show_inline(__hlm_bookdata.guard({guard.models!r}))")
+def _run_guard(runner: Runner, guard: Guard, decide: str | None) -> tuple[bool, str]:
+    """Ask the job's guard (`decide`, a callable in the kernel) whether the guarded
+    models can be shown: (run the block?, Markdown to write before it, or instead of it)."""
+    if not decide:
+        raise BookError(f"{runner.ctx.rel}:{guard.line}: `if-fitted` blocks need a guard,"
+                        " and this book's chapters are executed without one")
+    code = f"__hlm_kernel.show_inline({decide}({guard.models!r}))"
     where = (guard.line, guard.line)
     outputs = runner.run(code, where, f"`if-fitted` block for {', '.join(guard.models)}")
     decision = json.loads(_inline_values(outputs)[0])
@@ -417,44 +418,32 @@ def _write_front_matter(meta: dict, rel: str, skipped: list[str]) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n"
 
 
-def kernel_env(dataset: str, root: Path, configfiles: list[Path], chapter_rel: str) -> dict:
+def kernel_env(extra: dict) -> dict:
+    """The kernel's environment: this process's, the job's `extra`, and the executor's own."""
     env = dict(os.environ)
+    env.update(extra)
     env.update({
-        "HLM_DATASET": dataset,
-        "HLM_ROOT": str(root),
-        "HLM_CONFIGFILES": os.pathsep.join(str(c) for c in configfiles),
-        "HLM_CHAPTER": chapter_rel,
         "MPLBACKEND": "agg",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     })
-    # the kernel must import this very package (src layout, editable or not)
+    # the kernel must import this very package (src layout, editable or not): the
+    # executor's set-up code imports it
     pkg_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in [pkg_root, env.get("PYTHONPATH", "")] if p)
     return env
 
 
-def execute_chapter(
-    qmd: str | Path,
-    out: str | Path,
-    dataset: str,
-    root: str | Path | None = None,
-    configfiles: list | None = None,
-    timeout: int | None = None,
-) -> Path:
-    """Execute chapter `qmd` and write the executed markdown to `out` (+ `<stem>_files/`)."""
-    root = Path(root or os.getcwd()).resolve()
-    qmd = Path(qmd)
+def execute_chapter(job: ChapterJob) -> Path:
+    """Execute chapter `job.qmd` and write the executed markdown to `job.out` (+ `<stem>_files/`)."""
+    root = Path(job.root or os.getcwd()).resolve()
+    qmd = Path(job.qmd)
     qmd_abs = (qmd if qmd.is_absolute() else root / qmd).resolve()
-    out = Path(out)
+    out = Path(job.out)
     out_abs = (out if out.is_absolute() else root / out).resolve()
     try:
         rel = qmd_abs.relative_to(root).as_posix()
     except ValueError:
         rel = str(qmd_abs)
-    configs = [(Path(c) if Path(c).is_absolute() else root / c).resolve() for c in (configfiles or [])]
-    for c in configs:
-        if not c.is_file():
-            raise BookError(f"config file {c} not found")
     if out_abs.exists():
         out_abs.unlink()  # a failed run must not leave a stale chapter behind
     try:
@@ -467,7 +456,7 @@ def execute_chapter(
     stage = Path(tempfile.mkdtemp(prefix=f".{out_abs.stem}.", dir=out_abs.parent))
     stage.chmod(0o755)
     ctx = Context(qmd_abs, rel, root, out_abs, stage, assets_name)
-    timeout = timeout or int(os.environ.get("HLM_CELL_TIMEOUT", "600"))
+    timeout = job.timeout or int(os.environ.get("HLM_CELL_TIMEOUT", "600"))
     try:
         defaults = {"echo": True, "eval": True, "include": True, "output": True, "warning": True}
         defaults.update(chapter.defaults)
@@ -476,11 +465,11 @@ def execute_chapter(
             or (isinstance(p, Prose) and p.inlines) or isinstance(p, Guard)
             for p in chapter.pieces
         )
-        env = kernel_env(dataset, root, configs, rel)
+        env = kernel_env(dict(job.env))
         chunks: list[str] = []
         skipped: list[str] = []
         inline_values: dict[int, list[str]] = {}
-        runner = Runner(ctx, env, timeout) if needs_kernel else None
+        runner = Runner(ctx, env, timeout, job.setup_code) if needs_kernel else None
         if runner:
             runner.__enter__()
         try:
@@ -489,7 +478,7 @@ def execute_chapter(
                 k += 1
                 piece = chapter.pieces[k]
                 if isinstance(piece, Guard):
-                    run_block, md = _run_guard(runner, piece)
+                    run_block, md = _run_guard(runner, piece, job.guard)
                     chunks.append("\n" + md + "\n" if md else "")
                     if not run_block:
                         k = _skip_guarded(chapter.pieces, k, skipped)
@@ -542,18 +531,3 @@ def execute_chapter(
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
     return out_abs
-
-
-def run(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m hlm chapter", description=__doc__.split("\n")[0])
-    ap.add_argument("--dataset", required=True)
-    ap.add_argument("--qmd", required=True, help="chapter source, e.g. report/intro.qmd")
-    ap.add_argument("--out", required=True, help="executed markdown, e.g. build/D/book/intro.md")
-    ap.add_argument("--configfile", nargs="+", action="extend", default=[])
-    ap.add_argument("--root", default=None, help="project root (default: the current directory)")
-    args = ap.parse_args(argv)
-    t0 = time.perf_counter()
-    configfiles = args.configfile or configfiles_from_env()
-    path = execute_chapter(args.qmd, args.out, args.dataset, args.root, configfiles)
-    print(f"executed {args.qmd} -> {args.out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    return 0 if path else 1

@@ -19,8 +19,8 @@ def sidebar(docs: list[ChapterDoc], numbering: Numbering, current: ChapterDoc, b
     out.append(f'<div class="book-title"><a href="index.html">{escape(book["title"])}</a></div>')
     if book.get("subtitle"):
         out.append(f'<div class="book-subtitle">{escape(book["subtitle"])}</div>')
-    if book.get("dataset_title"):
-        out.append(f'<div class="book-dataset">Data: {escape(book["dataset_title"])}</div>')
+    if book.get("data_title"):
+        out.append(f'<div class="book-dataset">Data: {escape(book["data_title"])}</div>')
     if book.get("author"):
         out.append(f'<div class="book-author">{escape(", ".join(book["author"]))}</div>')
     out.append('<ul class="chapters">')
@@ -66,8 +66,8 @@ def page(docs: list[ChapterDoc], numbering: Numbering, index: int, body: str, bo
         block = [f'<header class="title-block"><p class="book-title-main">{escape(book["title"])}</p>']
         if book.get("subtitle"):
             block.append(f'<p class="book-subtitle-main">{escape(book["subtitle"])}</p>')
-        if book.get("dataset_title"):
-            block.append(f'<p class="book-dataset-main">Data: {escape(book["dataset_title"])}</p>')
+        if book.get("data_title"):
+            block.append(f'<p class="book-dataset-main">Data: {escape(book["data_title"])}</p>')
         if book.get("author"):
             block.append(f'<p class="book-author-main">{escape(", ".join(book["author"]))}</p>')
         if book.get("date"):

@@ -1,8 +1,8 @@
 """The book project: `_quarto.yml` (chapters, parts, appendices) and chapter front matter.
 
 `chapters(quarto_yml)` is what rules/book.smk and the renderer use to list the book's
-chapters; `chapter_artifacts(qmd, dataset)` turns a chapter's `hlm:` front-matter key
-into the files the chapter reads (the chapter rule's inputs).
+chapters; `read_front_matter(qmd)` is a chapter's YAML front matter (the project's
+adapter reads its own keys there, e.g. the artifacts a chapter reads).
 """
 from __future__ import annotations
 
@@ -13,13 +13,6 @@ from pathlib import Path
 import yaml
 
 from hlm.book import BookError
-
-#: Where each `hlm:` artifact kind lives, relative to the project root.
-ARTIFACT_PATTERNS = {
-    "fits": "data/fits/{dataset}/{name}.json",
-    "figures": "figures/{dataset}/{name}.svg",
-    "tables": "data/processed/{dataset}/{name}",
-}
 
 
 @dataclass(frozen=True)
@@ -170,31 +163,3 @@ def read_front_matter(qmd: str | Path) -> dict:
     except OSError as err:
         raise BookError(f"{path}: cannot read chapter: {err}") from None
     return split_front_matter(text, str(path))[0]
-
-
-def chapter_artifacts(qmd: str | Path, dataset: str, figures: set[str] | None = None) -> list[str]:
-    """The files a chapter reads, from its `hlm:` front matter, for dataset `dataset`.
-
-    `figures`, when given, is the set of figures drawn for the dataset: the others
-    (e.g. figures by sex for data without a sex role) are not inputs.
-
-    `hlm: {fits: [oneway], figures: [quantile_plot], tables: [students.parquet]}` ->
-    `data/fits/{dataset}/oneway.json`, `figures/{dataset}/quantile_plot.svg`,
-    `data/processed/{dataset}/students.parquet` (relative to the project root).
-    """
-    hlm = read_front_matter(qmd).get("hlm") or {}
-    if not isinstance(hlm, dict):
-        raise BookError(f"{qmd}:1: `hlm:` must map artifact kinds to lists of names")
-    out: list[str] = []
-    for kind, names in hlm.items():
-        if kind not in ARTIFACT_PATTERNS:
-            raise BookError(
-                f"{qmd}:1: unknown `hlm:` artifact kind {kind!r}; use {sorted(ARTIFACT_PATTERNS)}"
-            )
-        if isinstance(names, str):
-            names = [names]
-        for name in names or []:
-            if kind == "figures" and figures is not None and name not in figures:
-                continue
-            out.append(ARTIFACT_PATTERNS[kind].format(dataset=dataset, name=name))
-    return out

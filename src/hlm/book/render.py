@@ -1,12 +1,12 @@
 """Render the executed chapters to the book: HTML pages and a PDF.
 
-`python -m hlm book --dataset D [--configfile F ...]`
+`render_book(BookJob(root=..., build_dir=..., out_dir=...))`
 
-Reads `_quarto.yml` and `build/D/book/<chapter>.md` (written by `hlm chapter`) and
-writes `_book/D/index.html`, one `<chapter>.html` per chapter, and
-`_book/D/<output-file>.pdf`.
+Reads `_quarto.yml` and `<build_dir>/<chapter>.md` (written by `hlm.book.execute`) and
+writes `<out_dir>/index.html`, one `<chapter>.html` per chapter, and
+`<out_dir>/<output-file>.pdf`.
 
-- If `quarto` is on PATH: write the build book project `build/D/book/_quarto.yml`
+- If `quarto` is on PATH: write the build book project `<build_dir>/_quarto.yml`
   (the same book, pointing at the executed `.md` files) and run `quarto render` on it
   (HTML and typst -> PDF, the formats of the top-level `_quarto.yml`).
 - Otherwise the built-in renderer: pandoc (pypandoc's binary) parses each chapter to
@@ -16,7 +16,6 @@ writes `_book/D/index.html`, one `<chapter>.html` per chapter, and
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -32,8 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from hlm.config import configfiles_from_env
-from hlm.book import BookError
+from hlm.book import BookError, BookJob
 from hlm.book.crossref import ChapterDoc, number_book, resolve, walk
 from hlm.book.html import page
 from hlm.book.project import Project, load, split_front_matter
@@ -159,22 +157,6 @@ def asset(name: str) -> str:
     return resources.files("hlm.book").joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def dataset_title(root: Path, dataset: str, configfiles: list[Path]) -> str | None:
-    """The dataset profile's `title` from config/config.yaml and the user's config files."""
-    title = None
-    for path in [root / "config" / "config.yaml", *configfiles]:
-        if not path.is_file():
-            continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            continue
-        prof = (data.get("datasets") or {}).get(dataset) if isinstance(data, dict) else None
-        if isinstance(prof, dict) and prof.get("title"):
-            title = str(prof["title"])
-    return title
-
-
 def _typst_str(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
@@ -254,6 +236,7 @@ def render_html(docs, numbering, out: Path, book: dict) -> None:
         body = pandoc(args, json.dumps(ast), str(doc.texts[-1][0]), doc.where)
         (out / f"{doc.name}.html").write_text(page(docs, numbering, i, body, book), encoding="utf-8")
 
+    highlight_code_blocks({"blocks": []})  # import Pygments here: first imports in threads fail at random
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         list(pool.map(one, range(len(docs))))
 
@@ -274,15 +257,16 @@ def typst_source(docs, numbering, book: dict) -> str:
     api = docs[0].ast.get("pandoc-api-version") if docs else None
     whole = {"pandoc-api-version": api, "meta": {}, "blocks": blocks}
     body = pandoc(["-f", "json", "-t", "typst", "--wrap=none"], json.dumps(whole), "book (typst)")
-    lines = [asset("book.typ"), "", "// title page"]
+    lines = [asset("book.typ"), "#set document(date: none)  // no build time in the PDF: same input, same bytes",
+             "", "// title page"]
     lines.append("#page(numbering: none)[")
     lines.append("  #v(1fr)")
     lines.append("  #align(center)[")
     lines.append(f"    #text(size: 28pt, weight: \"bold\", {_typst_str(book['title'])})")
     if book.get("subtitle"):
         lines.append(f"    #v(0.6em)\n    #text(size: 16pt, {_typst_str(book['subtitle'])})")
-    if book.get("dataset_title"):
-        lines.append(f"    #v(0.6em)\n    #text(size: 13pt, style: \"italic\", {_typst_str('Data: ' + book['dataset_title'])})")
+    if book.get("data_title"):
+        lines.append(f"    #v(0.6em)\n    #text(size: 13pt, style: \"italic\", {_typst_str('Data: ' + book['data_title'])})")
     if book.get("author"):
         lines.append(f"    #v(2.5em)\n    #text(size: 14pt, {_typst_str(', '.join(book['author']))})")
     if book.get("date"):
@@ -367,8 +351,8 @@ def quarto_project(project: Project, build_dir: Path, out_dir: Path, book: dict)
     proj["output-dir"] = os.path.relpath(out_dir, build_dir)
     cfg["project"] = proj
     bk = dict(cfg.get("book") or {})
-    if book.get("dataset_title"):
-        bk["subtitle"] = " — ".join(s for s in (bk.get("subtitle"), book["dataset_title"]) if s)
+    if book.get("data_title"):
+        bk["subtitle"] = " — ".join(s for s in (bk.get("subtitle"), book["data_title"]) if s)
 
     def md(entry):
         if isinstance(entry, dict):
@@ -415,36 +399,26 @@ def render_quarto(quarto: str, project: Project, build_dir: Path, out_dir: Path,
 
 # --------------------------------------------------------------------------- entry points
 
-def render_book(
-    dataset: str,
-    root: str | Path | None = None,
-    quarto_yml: str | Path = "_quarto.yml",
-    build_dir: str | Path | None = None,
-    out_dir: str | Path | None = None,
-    configfiles: list | None = None,
-    renderer: str = "auto",
-    formats: tuple[str, ...] = ("html", "pdf"),
-) -> dict:
-    """Render the book for `dataset`; returns the paths written ({"html": ..., "pdf": ...})."""
-    root = Path(root or os.getcwd()).resolve()
+def render_book(job: BookJob) -> dict:
+    """Render the book `job` describes; returns the paths written ({"html": ..., "pdf": ...})."""
+    root = Path(job.root or os.getcwd()).resolve()
     absolute = lambda p: (Path(p) if Path(p).is_absolute() else root / p).resolve()  # noqa: E731
-    project = load(absolute(quarto_yml))
-    build_dir = absolute(build_dir or f"build/{dataset}/book")
-    out_dir = absolute(out_dir or f"_book/{dataset}")
+    project = load(absolute(job.quarto_yml))
+    build_dir = absolute(job.build_dir)
+    out_dir = absolute(job.out_dir)
+    renderer, formats = job.renderer, tuple(job.formats)
     for protected in (root, build_dir, project.path.parent):
         if out_dir == protected or out_dir in protected.parents:
             raise BookError(f"output directory {out_dir} would replace {protected}; choose another --out")
     if out_dir.is_dir() and any((out_dir / marker).exists() for marker in ("_quarto.yml", ".git", "pyproject.toml")):
         raise BookError(f"output directory {out_dir} looks like a project, not a rendered book; choose another --out")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    configs = [absolute(c) for c in (configfiles or [])]
     book = {
         "title": project.title,
         "subtitle": project.subtitle,
         "author": project.author,
         "date": project.date,
-        "dataset": dataset,
-        "dataset_title": dataset_title(root, dataset, configs),
+        "data_title": job.data_title,
         "lang": str(project.config.get("lang", "en")),
     }
     if renderer not in ("auto", "quarto", "builtin"):
@@ -465,30 +439,4 @@ def render_book(
     return render_builtin(project, build_dir, out_dir, root, book, formats)
 
 
-def run(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m hlm book", description=__doc__.split("\n")[0])
-    ap.add_argument("--dataset", required=True)
-    ap.add_argument("--configfile", nargs="+", action="extend", default=[])
-    ap.add_argument("--root", default=None, help="project root (default: the current directory)")
-    ap.add_argument("--quarto-yml", default="_quarto.yml")
-    ap.add_argument("--build-dir", default=None, help="executed chapters (default: build/D/book)")
-    ap.add_argument("--out", default=None, help="output directory (default: _book/D)")
-    ap.add_argument("--renderer", default=os.environ.get("HLM_RENDERER", "auto"),
-                    choices=["auto", "quarto", "builtin"],
-                    help="auto: quarto if on PATH, else the built-in pandoc + typst renderer")
-    ap.add_argument("--formats", default="html,pdf", help="built-in renderer: html,pdf")
-    args = ap.parse_args(argv)
-    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    bad = set(formats) - {"html", "pdf"}
-    if bad:
-        raise BookError(f"--formats: unknown format(s) {sorted(bad)}; use html and/or pdf")
-    t0 = time.perf_counter()
-    result = render_book(args.dataset, args.root, args.quarto_yml, args.build_dir, args.out,
-                         args.configfile or configfiles_from_env(), args.renderer, formats)
-    via = "quarto" if result.get("quarto") else "built-in renderer"
-    print(f"rendered book ({via}) -> {result.get('html') or result.get('pdf')} in "
-          f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    return 0
-
-
-__all__ = ["render_book", "render_builtin", "render_quarto", "quarto_project", "run"]
+__all__ = ["render_book", "render_builtin", "render_quarto", "quarto_project"]

@@ -16,8 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from hlm import ellipse as ell
-from hlm.data import id_sort_key
-from hlm.sample import select_sample
+from hlm.sample import select_sample, sorted_ids
 from hlm.errors import DataError
 from hlm.figures.registry import MAX_CLUSTERS, SUBSET, subset_seed
 
@@ -61,21 +60,6 @@ def save_figure(fig: Figure, svg: str | Path | None = None, png: str | Path | No
 
 
 # ---------------------------------------------------------------- roles and levels
-
-def w_levels(students: pd.DataFrame, profile) -> tuple:
-    """(reference, other) levels of the w role."""
-    col = students[profile.w]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        levels = [lv for lv in col.cat.categories if (col == lv).any()] or list(col.cat.categories)
-    else:
-        levels = sorted(col.dropna().unique().tolist(), key=str)
-    ref = profile.w_reference
-    if ref in levels:
-        levels = [ref] + [lv for lv in levels if lv != ref]
-    elif str(ref) in [str(lv) for lv in levels]:
-        levels = sorted(levels, key=lambda lv: str(lv) != str(ref))
-    return tuple(levels[:2])
-
 
 def w_color(level, levels) -> str:
     return W_COLORS[[str(lv) for lv in levels].index(str(level)) % 2]
@@ -123,7 +107,7 @@ def drawn(ids, profile) -> np.ndarray:
         return np.ones(len(ids), dtype=bool)
     ids = pd.Series(ids, dtype=str).reset_index(drop=True)
     sample = {"random": SUBSET, "seed": subset_seed(profile)}
-    return ids.isin(select_sample(ids.sort_values(key=id_sort_key).tolist(), sample, profile)).to_numpy()
+    return ids.isin(select_sample(sorted_ids(ids), sample, profile)).to_numpy()
 
 
 def _sid_order(students: pd.DataFrame):

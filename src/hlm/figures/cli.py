@@ -21,6 +21,8 @@ from hlm.artifacts import Artifacts
 from hlm.cli import progress
 from hlm.fitstatus import status_of
 from hlm.io import atomic_path, write_json
+from hlm.levels import read_schools, read_students
+from hlm.sample import profile_from_args, with_data
 
 
 def _root() -> Path:
@@ -35,9 +37,11 @@ def load_inputs(spec, dataset: str, profile, root: Path | None = None) -> dict:
         if not path.exists():
             raise DataError(f"figure '{spec.name}' needs {path}, which does not exist; "
                             "run the data and model stages first (make book)")
+    if spec.tables:  # w's levels as recorded with this root's tables
+        profile = with_data(profile, art.root)
     return {"profile": profile,
-            "students": art.students() if "students.parquet" in spec.tables else None,
-            "schools": art.schools(profile) if "schools.csv" in spec.tables else None,
+            "students": read_students(art.students_path) if "students.parquet" in spec.tables else None,
+            "schools": read_schools(art.schools_path, profile) if "schools.csv" in spec.tables else None,
             "fits": {m: art.fit(m) for m in spec.fits}}
 
 
@@ -62,7 +66,7 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--svg", required=True, help="output SVG path")
     parser.add_argument("--png", required=True, help="output PNG path")
     args = parser.parse_args(argv)
-    _, profile = config.profile_from_args(args)
+    _, profile = profile_from_args(args)
     if args.name not in FIGURES:
         raise DataError(f"unknown figure '{args.name}'; known: {', '.join(FIGURES)}")
     spec = FIGURES[args.name]
@@ -78,5 +82,5 @@ def run(argv: list[str]) -> int:
     clusters = None if students is None else int(students[profile.cluster].nunique())
     with atomic_path(args.svg) as svg_tmp, atomic_path(args.png) as png_tmp:
         save_figure(fig, svg=svg_tmp, png=png_tmp)
-        write_json(Path(args.svg).with_suffix(".json"), {"clusters": clusters})
+        write_json(Path(args.svg).with_suffix(".json"), {"clusters": clusters}, kind="figure")
     return 0

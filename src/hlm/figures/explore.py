@@ -9,7 +9,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hlm.figures._base import (BLACK, BLUE, GREEN, GREY, SEX_COLORS, VERMILLION, abline, cluster_ids,
                                cluster_table, dense, drawn, grid_shape, ls_line, need, new_figure,
-                               styled, w_color, w_levels, w_title, x_name, y_name)
+                               styled, w_color, w_title, x_name, y_name)
 
 DERIVED = {"row", "n", "sex_comp", "sex_cat", "sid"}
 MAX_QUANTILES = 1000
@@ -105,7 +105,7 @@ def _same_scales(axes, k, x, y, nbins):
 
 
 def _trellis(students, fits, profile, color_by_sex: bool) -> Figure:
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     tab = cluster_table(students, profile)
     tab = tab[drawn(tab["id"], profile)]
     ids = cluster_ids(students, profile)
@@ -188,7 +188,7 @@ def scatter_ols(students, schools=None, fits=None, profile=None) -> Figure:
 @styled
 def scatter_sector_sex(students, schools=None, fits=None, profile=None) -> Figure:
     """One panel per w level, units grouped by sex, a least-squares line per group."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     sexes = _sex_levels(students, profile)
     fig, axes = new_figure(height=3.4, ncols=len(levels), sharex=True, sharey=True)
     wcol = students[profile.w].astype(str).to_numpy()

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from hlm import ellipse as ell
 from hlm.figures._base import (BLACK, GREEN, GREY, MAGENTA, ORANGE, abline, beta_axes, by_level, dense,
                                cluster_table, draw_ellipse, drawn, need, new_figure, origin_cross, styled,
-                               w_color, w_levels, w_title, x_name, y_name)
+                               w_color, w_title, x_name, y_name)
 
 
 # ------------------------------------------------------------------ helpers
@@ -98,7 +98,7 @@ _SHADOW_NOTE = Line2D([], [], color=GREY, ls="--", lw=1.0, label="ellipse with 9
 @styled
 def m1_lines(students, schools=None, fits=None, profile=None) -> Figure:
     """Method 1 in data space: the pooled least-squares line of each level of w."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     block = need(fits, "pooled", "by_w")
     fig, axes = new_figure(height=3.8)
     ax = axes[0, 0]
@@ -120,7 +120,7 @@ def m1_lines(students, schools=None, fits=None, profile=None) -> Figure:
 @styled
 def m1_beta(students, schools=None, fits=None, profile=None) -> Figure:
     """Fig. 4: each level's pooled (intercept, slope) with its 95% confidence ellipse."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     fig, axes = new_figure(width=5.2, height=4.2)
     ax = axes[0, 0]
     _sector_ellipses(ax, fits, "pooled", levels)
@@ -132,7 +132,7 @@ def m1_beta(students, schools=None, fits=None, profile=None) -> Figure:
 @styled
 def m1_diff(students, schools=None, fits=None, profile=None) -> Figure:
     """The difference between levels of w (pooled OLS) in beta space, against the origin."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     fig, axes = new_figure(width=5.2, height=4.2)
     ax = axes[0, 0]
     h = _diff_panel(ax, fits, "pooled", w_color(levels[1], levels),
@@ -147,7 +147,7 @@ def m1_diff(students, schools=None, fits=None, profile=None) -> Figure:
 @styled
 def m2_lines(students, schools=None, fits=None, profile=None) -> Figure:
     """Each cluster's least-squares line, by level of w, with the average and the pooled line."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     tab = cluster_table(students, profile)
     tab = tab[drawn(tab["id"], profile)]
     cl = need(fits, "fe_lines", "clusters")
@@ -172,7 +172,7 @@ def m2_lines(students, schools=None, fits=None, profile=None) -> Figure:
 
 
 def _m2_base(students, fits, profile, with_means: bool) -> Figure:
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     fig, axes = new_figure(width=5.6, height=4.9)
     ax = axes[0, 0]
     _school_points(ax, fits, levels, profile)
@@ -204,7 +204,7 @@ def m2_beta_means(students, schools=None, fits=None, profile=None) -> Figure:
 @styled
 def m2_diff(students, schools=None, fits=None, profile=None) -> Figure:
     """Fig. 7: the difference between levels from the cluster averages vs pooled OLS."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     fig, axes = new_figure(width=5.2, height=4.2)
     ax = axes[0, 0]
     h1 = _diff_panel(ax, fits, "pooled", GREY, "pooled OLS", shadow=False, lw=1.2)
@@ -219,7 +219,7 @@ def m2_diff(students, schools=None, fits=None, profile=None) -> Figure:
 @styled
 def m3_manova(students, schools=None, fits=None, profile=None) -> Figure:
     """MANOVA ellipses (solid) and fixed-effects ellipses (dashed) around the same centres."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     fig, axes = new_figure(width=5.6, height=4.9)
     ax = axes[0, 0]
     _school_points(ax, fits, levels, profile)
@@ -236,7 +236,7 @@ def m3_manova(students, schools=None, fits=None, profile=None) -> Figure:
 @styled
 def m3_shadows(students, schools=None, fits=None, profile=None) -> Figure:
     """The two-stage difference: 95% coverage ellipse and the ellipse with 95% shadows."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     d = need(fits, "two_stage", "diff")
     df = _df(fits, "two_stage")
     fig, axes = new_figure(width=5.4, height=4.3)
@@ -261,7 +261,7 @@ def m3_shadows(students, schools=None, fits=None, profile=None) -> Figure:
 @styled
 def m3_diff(students, schools=None, fits=None, profile=None) -> Figure:
     """Difference ellipses: two-stage (generalises to new clusters) vs fixed effects (same clusters)."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     fig, axes = new_figure(width=5.2, height=4.2)
     ax = axes[0, 0]
     h1 = _diff_panel(ax, fits, "two_stage", MAGENTA, f"two-stage: new {profile.cluster_label}s")
@@ -320,7 +320,7 @@ _KINDS = (("fe_lines", "within (average of lines)", "o", "-"),
 @styled
 def m4_between(students, schools=None, fits=None, profile=None) -> Figure:
     """Within, pooled and between estimates per level of w: pooled lies between the other two."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     bw = between_by_w(fits, levels)
     fig, axes = new_figure(width=5.8, height=5.0)
     ax = axes[0, 0]
@@ -348,7 +348,7 @@ def m4_between(students, schools=None, fits=None, profile=None) -> Figure:
 @styled
 def m4_arc(students, schools=None, fits=None, profile=None) -> Figure:
     """Differences between levels: the pooled difference lies on an arc from within to between."""
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     bw = between_by_w(fits, levels)
     fig, axes = new_figure(width=5.4, height=4.3)
     ax = axes[0, 0]

@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from hlm import ellipse as ell
 from hlm.figures._base import (BLACK, BLUE, GREEN, GREY, MAX_CLUSTERS, VERMILLION, abline, beta_axes,
                                cluster_ids, cluster_table, dense, draw_ellipse, drawn, is_other, mixed_line,
-                               need, new_figure, styled, w_color, w_levels, w_title, x_name, y_name)
+                               need, new_figure, styled, w_color, w_title, x_name, y_name)
 
 BLUE_C, BLUP_C, GLS_C = BLUE, VERMILLION, GREEN
 
@@ -148,7 +148,7 @@ def _random_slopes(students, fits, profile, with_blue: bool = False):
     """Per cluster: BLUP line (ints_slopes), BLUE line (fe_lines, if asked), level of w; the mean lines."""
     fit = need(fits, "ints_slopes")
     blue = need(fits, "fe_lines", "clusters") if with_blue else {}
-    levels = w_levels(students, profile)
+    levels = profile.w_levels
     tab = cluster_table(students, profile)
     rows = []
     for r in tab.itertuples():

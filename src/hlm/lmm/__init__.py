@@ -5,9 +5,9 @@
     res.summary(); res.to_dict(); wald(res, {"diff": {"SectorPublic": 1}})
 """
 
-from hlm.lmm.api import devfun, fit, fit_design, refit
+from hlm.lmm.api import devfun, fit, fit_design, lrt, refit
 from hlm.lmm.design import Design, build_design
-from hlm.lmm.inference import lrt, satterthwaite_df, wald
+from hlm.lmm.inference import satterthwaite_df, wald
 from hlm.lmm.objective import CrossProducts, Objective, cross_products, deviance, full_loglik
 from hlm.lmm.optimize import OptSummary
 from hlm.lmm.results import LmmResult

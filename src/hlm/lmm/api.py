@@ -1,4 +1,5 @@
-"""``fit(data, fixed, random, method)``: the engine's entry point."""
+"""``fit(data, fixed, random, method)``: the engine's entry point; ``refit`` and ``lrt``,
+which refits REML fits by ML."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from hlm.errors import ModelError
 from hlm.lmm.basis import Basis
@@ -80,3 +82,34 @@ def devfun(data: pd.DataFrame, fixed: str, random: str, method: str = "REML") ->
     """The profiled deviance as a function of theta, as lme4's ``devFunOnly = TRUE``."""
     design = build_design(data, fixed, random)
     return Objective(cross_products(design.X, design.Z, design.y, design.starts), method)
+
+
+def _nested(small, big) -> None:
+    if small.n != big.n or small.groups != big.groups:
+        raise ModelError("lrt: the two fits are not on the same data (n or number of groups differ)")
+    if not (set(small.x_names) <= set(big.x_names) and set(small.z_names) <= set(big.z_names)):
+        raise ModelError(
+            f"lrt: models are not nested: fixed {list(small.x_names)} vs {list(big.x_names)}, "
+            f"random {list(small.z_names)} vs {list(big.z_names)}")
+
+
+def lrt(fit0, fit1) -> dict:
+    """Likelihood-ratio test between nested fits (smaller first or second, either order).
+
+    When the fixed effects differ, REML fits are refitted by ML (REML likelihoods
+    of different fixed parts are not comparable)."""
+    small, big = sorted([fit0, fit1], key=lambda r: r.npar)
+    _nested(small, big)
+    refitted = False
+    if set(small.x_names) != set(big.x_names) and "REML" in (small.method, big.method):
+        small, big, refitted = refit(small, "ML"), refit(big, "ML"), True
+    elif small.method != big.method:
+        raise ModelError("lrt: fits with the same fixed part must use the same method")
+    df = big.npar - small.npar
+    chisq = max(0.0, 2.0 * (big.logLik - small.logLik))
+    p = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
+    return {"method": big.method, "refitted_ML": refitted,
+            "models": [small.model, big.model], "npar": [small.npar, big.npar],
+            "logLik": [small.logLik, big.logLik], "AIC": [small.AIC, big.AIC],
+            "BIC": [small.BIC, big.BIC], "chisq": chisq, "df": int(df), "p": p,
+            "note": "p is conservative when a variance component is tested at its boundary (0)"}

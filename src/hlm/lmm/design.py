@@ -22,6 +22,12 @@ from hlm.errors import ModelError
 
 _LEVEL = re.compile(r"\[(?:T\.)?([^\]]*)\]")
 
+# The tolerance of every rank check in hlm: a direction whose singular value is below
+# RANK_TOL times the largest is a linear dependence (R's default: qr() in lm, lme4's
+# check of X).  Checks on the eigenvalues of a cross-product or of a covariance
+# matrix (squared singular values) compare them with RANK_TOL**2.
+RANK_TOL = 1e-7
+
 
 @dataclass(frozen=True, eq=False)
 class Design:
@@ -130,11 +136,11 @@ def _terms(spec, names: list[str]) -> dict:
     return out
 
 
-def check_rank(X: np.ndarray, names: list[str], tol: float = 1e-7) -> None:
+def check_rank(X: np.ndarray, names: list[str]) -> None:
     """Raise ModelError naming the columns that are linear combinations of others.
 
     Works on the p x p cross-product (cost O(n p^2)): pivoted QR of a square root
-    of the scaled X'X, with R's default tolerance (1e-7, as qr() in lm)."""
+    of the scaled X'X, with R's default tolerance (``RANK_TOL``, as qr() in lm)."""
     if X.shape[1] == 0:
         return
     XtX = X.T @ X
@@ -147,7 +153,7 @@ def check_rank(X: np.ndarray, names: list[str], tol: float = 1e-7) -> None:
     B = np.sqrt(np.maximum(lam, 0.0))[:, None] * V.T          # B'B = C
     R, piv = scipy.linalg.qr(B, mode="r", pivoting=True)
     d = np.abs(np.diag(R))
-    rank = int(np.sum(d > tol * d[0]))
+    rank = int(np.sum(d > RANK_TOL * d[0]))
     if rank == X.shape[1]:
         return
     keep, drop = sorted(piv[:rank]), sorted(piv[rank:])

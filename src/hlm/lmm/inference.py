@@ -1,4 +1,4 @@
-"""Tests on fitted models: Wald / glh, Satterthwaite DF, likelihood-ratio tests."""
+"""Tests on a fitted model: Wald / glh and Satterthwaite DF (``lrt``, which refits, is in ``api``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import numpy as np
 from scipy import stats
 
 from hlm.errors import ModelError
+from hlm.lmm.design import RANK_TOL
+from hlm.lmm.numdiff import jacobian
 from hlm.lmm.objective import CrossProducts
 from hlm.lmm.variance import varpar_cov, vcov_beta
 
@@ -42,7 +44,7 @@ def wald(result, L, rhs=None) -> dict:
     row_df = np.array([np.min(result.df[np.abs(m) > 0]) if np.any(m) else np.inf for m in M])
     diff = est - rhs
     evals, evecs = np.linalg.eigh(V)
-    keep = evals > 1e-10 * max(evals.max(), 1e-300)
+    keep = evals > RANK_TOL**2 * max(evals.max(), 1e-300)    # rank of V (eigenvalues: squared)
     rank = int(keep.sum())
     proj = evecs[:, keep].T @ diff
     F = float(np.sum(proj**2 / evals[keep]) / rank)
@@ -62,46 +64,8 @@ def satterthwaite_df(cp: CrossProducts, theta, sigma: float, reml: bool, L) -> n
     L = np.atleast_2d(np.asarray(L, float))
     A = varpar_cov(cp, np.asarray(theta, float), sigma, reml)
     x = np.concatenate([theta, [sigma]])
-    h = 1e-5 * np.maximum(np.abs(x), 1.0)
-    grads = []
-    for i in range(x.size):
-        up, dn = x.copy(), x.copy()
-        up[i] += h[i]
-        dn[i] -= h[i]
-        Vu, Vd = (vcov_beta(cp, v[:-1], v[-1]) for v in (up, dn))
-        grads.append(np.einsum("ij,jk,ik->i", L, (Vu - Vd) / (2 * h[i]), L))
-    g = np.array(grads)                       # (n_par, rows)
+    dV = jacobian(lambda v: vcov_beta(cp, v[:-1], v[-1]), x, rel=1e-5)    # (p, p, n_par)
+    g = np.einsum("ij,jka,ik->ai", L, dV, L)                               # (n_par, rows)
     V = np.einsum("ij,jk,ik->i", L, vcov_beta(cp, theta, sigma), L)
     return 2 * V**2 / np.einsum("ar,ab,br->r", g, A, g)
 
-
-def _nested(small, big) -> None:
-    if small.n != big.n or small.groups != big.groups:
-        raise ModelError("lrt: the two fits are not on the same data (n or number of groups differ)")
-    if not (set(small.x_names) <= set(big.x_names) and set(small.z_names) <= set(big.z_names)):
-        raise ModelError(
-            f"lrt: models are not nested: fixed {list(small.x_names)} vs {list(big.x_names)}, "
-            f"random {list(small.z_names)} vs {list(big.z_names)}")
-
-
-def lrt(fit0, fit1) -> dict:
-    """Likelihood-ratio test between nested fits (smaller first or second, either order).
-
-    When the fixed effects differ, REML fits are refitted by ML (REML likelihoods
-    of different fixed parts are not comparable)."""
-    from hlm.lmm.api import refit
-    small, big = sorted([fit0, fit1], key=lambda r: r.npar)
-    _nested(small, big)
-    refitted = False
-    if set(small.x_names) != set(big.x_names) and "REML" in (small.method, big.method):
-        small, big, refitted = refit(small, "ML"), refit(big, "ML"), True
-    elif small.method != big.method:
-        raise ModelError("lrt: fits with the same fixed part must use the same method")
-    df = big.npar - small.npar
-    chisq = max(0.0, 2.0 * (big.logLik - small.logLik))
-    p = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
-    return {"method": big.method, "refitted_ML": refitted,
-            "models": [small.model, big.model], "npar": [small.npar, big.npar],
-            "logLik": [small.logLik, big.logLik], "AIC": [small.AIC, big.AIC],
-            "BIC": [small.BIC, big.BIC], "chisq": chisq, "df": int(df), "p": p,
-            "note": "p is conservative when a variance component is tested at its boundary (0)"}

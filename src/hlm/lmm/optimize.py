@@ -1,7 +1,7 @@
 """Minimise the profiled deviance over theta: bounded quasi-Newton, then Newton.
 
 1. L-BFGS-B on theta with bounds (diagonal of Lambda >= FLOOR) and the
-   analytic gradient (``gradient.py``), then Newton steps (below).
+   analytic gradient (``objective.py``), then Newton steps (below).
 2. If that does not converge, or ends on or near the boundary, restarts from
    other points (0.1 I, the point pushed off the boundary, 3 I): a boundary
    point can be a local optimum, or a saddle (an indefinite Hessian).  The
@@ -12,12 +12,13 @@
 
 Newton steps and the convergence test work on the free coordinates (all but
 those held at their bound, or at FLOOR, by a positive gradient), with the
-Hessian from central differences of the analytic gradient.  Converged means:
-that Hessian is positive (semi-)definite and the Newton decrement g'H^-1 g / 2,
-the deviance still to gain to second order, is below ``NEWTON_TOL`` -- a
-criterion in deviance units that does not grow with n or depend on how theta
-is scaled.  Each Newton step is accepted only if it lowers the deviance
-(backtracking; the last one, taken once converged, if it does not raise it).
+Hessian from central differences of the analytic gradient (``numdiff.py``).
+Converged means: that Hessian is positive (semi-)definite and the Newton
+decrement g'H^-1 g / 2, the deviance still to gain to second order, is below
+``NEWTON_TOL`` -- a criterion in deviance units that does not grow with n or
+depend on how theta is scaled.  Each Newton step is accepted only if it lowers
+the deviance (backtracking; the last one, taken once converged, if it does not
+raise it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from hlm.lmm.numdiff import jacobian
 from hlm.lmm.objective import Objective, tril_index
 
 BOUNDARY_TOL = 1e-4     # diagonal theta below this is tried at zero
@@ -54,28 +56,6 @@ class OptSummary:
                 "fval": float(self.fval), "evaluations": int(self.evaluations),
                 "method": self.method, "messages": list(self.messages),
                 "converged": bool(self.converged), "boundary": [int(i) for i in self.boundary]}
-
-
-def gradient(f, x: np.ndarray, lower: np.ndarray, rel: float = 1e-6) -> np.ndarray:
-    """Central differences; one-sided (inwards) at a lower bound."""
-    x = np.asarray(x, dtype=float)
-    g = np.empty_like(x)
-    for i in range(x.size):
-        h = rel * max(1.0, abs(x[i]))
-        up, dn = x.copy(), x.copy()
-        up[i] += h
-        if x[i] - h < lower[i]:
-            g[i] = (f(up) - f(x)) / h
-        else:
-            dn[i] -= h
-            g[i] = (f(up) - f(dn)) / (2 * h)
-    return g
-
-
-def projected_gradient(f, x, lower) -> np.ndarray:
-    g = gradient(f, x, lower)
-    at_bound = (x <= lower + 1e-12) & (g > 0)
-    return np.where(at_bound, 0.0, g)
 
 
 def default_start(q: int) -> np.ndarray:
@@ -118,25 +98,6 @@ def _to_boundary(f, x, fx, lower, messages):
     return x, fx, moved
 
 
-def richardson_gradient(f, x: np.ndarray, lower=None, rel: float = 1e-4) -> np.ndarray:
-    """Central differences at steps h and 2h combined to cancel the h^2 error
-    (one-sided where a step would cross a lower bound)."""
-    g = np.empty_like(x)
-    for i in range(x.size):
-        h = rel * max(1.0, abs(x[i]))
-        e = np.zeros_like(x)
-        e[i] = h
-        if lower is not None and x[i] - 2 * h < lower[i]:
-            g1 = (f(x + e) - f(x)) / h
-            g2 = (f(x + 2 * e) - f(x)) / (2 * h)
-            g[i] = 2 * g1 - g2
-            continue
-        g1 = (f(x + e) - f(x - e)) / (2 * h)
-        g2 = (f(x + 2 * e) - f(x - 2 * e)) / (4 * h)
-        g[i] = (4 * g1 - g2) / 3
-    return g
-
-
 def _newton(obj, x, lower):
     """(Newton step, Newton decrement) on the free coordinates at x; decrement inf at a
     saddle or where the Hessian is not finite.
@@ -148,11 +109,7 @@ def _newton(obj, x, lower):
     step = np.zeros_like(x)
     if not free.any():
         return step, 0.0
-    H = np.empty((x.size, x.size))
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = 1e-5 * max(1.0, abs(x[i]))
-        H[i] = (obj.value_and_grad(x + e)[1] - obj.value_and_grad(x - e)[1]) / (2 * e[i])
+    H = jacobian(lambda v: obj.value_and_grad(v)[1], x, rel=1e-5)
     H = (H + H.T)[np.ix_(free, free)] / 2
     if not np.all(np.isfinite(H)):
         return step, np.inf

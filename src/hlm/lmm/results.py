@@ -9,8 +9,10 @@ from scipy import stats
 
 from hlm.lmm.basis import Basis
 from hlm.lmm.design import Design, nlme_df
+from hlm.lmm.inference import satterthwaite_df, wald
 from hlm.lmm.objective import CrossProducts, Objective
 from hlm.lmm.optimize import OptSummary
+from hlm.lmm.summary import result_dict, summary_text
 from hlm.lmm.variance import ap_var
 
 Z975 = stats.norm.ppf(0.975)
@@ -102,15 +104,12 @@ class LmmResult:
         return self.interval_table
 
     def summary(self) -> str:
-        from hlm.lmm.summary import summary_text
         return summary_text(self)
 
     def wald(self, L, rhs=None) -> dict:
-        from hlm.lmm.inference import wald
         return wald(self, L, rhs)
 
     def to_dict(self, obs: bool = False) -> dict:
-        from hlm.lmm.summary import result_dict
         return result_dict(self, obs=obs)
 
 
@@ -170,7 +169,6 @@ def build_result(design: Design, basis: Basis, obj: Objective, theta: np.ndarray
     col_df, term_df = nlme_df(design)
     df = np.array([col_df[k] for k in design.x_names], dtype=float)
     if df_method == "satterthwaite":
-        from hlm.lmm.inference import satterthwaite_df
         df = satterthwaite_df(cp, theta, sigma_i, reml, basis.T)   # user coefficient k = row k of T
     elif df_method != "nlme":
         raise ValueError(f"df_method must be 'nlme' or 'satterthwaite', not {df_method!r}")

@@ -79,7 +79,7 @@ def _named(names, values) -> dict:
 
 
 def result_dict(r, obs: bool = False) -> dict:
-    """The result JSON (DESIGN.md): plain floats, cluster ids as strings.
+    """The result JSON (docs/architecture.md, schema hlm.records.LMM): plain floats, cluster ids as strings.
 
     Non-finite numbers become null; so do the variance intervals when they do
     not exist (a singular fit, or a Hessian that is not negative definite)."""

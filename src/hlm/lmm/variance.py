@@ -6,32 +6,16 @@
   effect, log((1 + r) / (1 - r)) of each correlation, and log sigma.
 - ``varpar_cov``: covariance of (theta, sigma) from the Hessian of the
   deviance, for Satterthwaite's degrees of freedom (as lmerTest).
+
+Both Hessians are central differences (``numdiff.hessian``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from hlm.lmm.numdiff import hessian
 from hlm.lmm.objective import CrossProducts, evaluate, full_loglik, lambda_to_theta
-
-
-def hessian(f, x: np.ndarray, rel: float = 1e-4) -> np.ndarray:
-    """Central-difference Hessian of f at x."""
-    x = np.asarray(x, dtype=float)
-    k = x.size
-    h = rel * np.maximum(np.abs(x), 1.0)
-    H = np.empty((k, k))
-    f0 = f(x)
-    for i in range(k):
-        ei = np.zeros(k)
-        ei[i] = h[i]
-        H[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / h[i] ** 2
-        for j in range(i):
-            ej = np.zeros(k)
-            ej[j] = h[j]
-            H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
-                                 + f(x - ei - ej)) / (4 * h[i] * h[j])
-    return H
 
 
 def natural_pars(G: np.ndarray, sigma: float) -> np.ndarray:

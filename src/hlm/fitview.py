@@ -1,0 +1,192 @@
+"""Values and tables the chapters compute from fit records: estimates by model and term,
+variance components in words, fixed-effects tables, linear combinations, likelihood-ratio
+tests from the comparison, and the same model written for R and SAS.
+
+:class:`FitView` reads fits through a chapter's ``book`` (``fit``, ``usable`` and
+``profile``: a :class:`hlm.bookdata.BookData`), so a failed or unfitted model gives
+NaN or a sentence instead of an error; ``report/_common.py`` exposes its methods.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hlm.bookdata import code, num, pfmt, pval
+from hlm.prose import verdict as _verdict
+
+NAN = float("nan")
+
+
+def lincomb(fit: dict, weights: dict) -> tuple[float, float]:
+    """(estimate, standard error) of the combination `weights` {term: weight} of a fit's
+    fixed effects, from its covariance matrix `vcov`."""
+    names = list(fit["fixef"])
+    L = np.array([weights.get(k, 0.0) for k in names])
+    b = np.array([fit["fixef"][k] for k in names])
+    return float(L @ b), float(np.sqrt(L @ np.array(fit["vcov"]) @ L))
+
+
+def inside(block: dict, df, point=(0.0, 0.0), kind: str = "coverage") -> bool:
+    """Whether `point` lies inside the 95% ellipse of an estimate {coef, vcov}."""
+    from hlm.ellipse import ellipse, radius
+    e = ellipse(block["coef"], np.array(block["vcov"]), radius(kind, 0.95, df), kind)
+    return e.contains(point)
+
+
+def fe_table(f: dict) -> pd.DataFrame:
+    """A fit's fixed effects as nlme prints them: Value, Std.Error, DF, t-value, p-value."""
+    if "error" in f:
+        return pd.DataFrame({"note": [f"fit failed: {f['error']}"]})
+    names = list(f["fixef"])
+    return pd.DataFrame({
+        "Value": [f["fixef"][k] for k in names],
+        "Std.Error": [f["se"][k] for k in names],
+        "DF": [int(round(f["df"][k])) for k in names],
+        "t-value": [f["t"][k] for k in names],
+        "p-value": [pval(f["p"][k]) for k in names],
+    }, index=pd.Index(names, name="coefficient"))
+
+
+def lrt_row(comparison: dict, null: str, alt: str) -> dict | None:
+    """The comparison's LRT row for this pair (None when the catalog has no such test)."""
+    for row in comparison["lrt"]:
+        if row["null"] == null and row["alt"] == alt and "statistic" in row:
+            return row
+    return None
+
+
+def lrt_pvalue(row: dict | None) -> float:
+    """A test's p-value: with the boundary correction when it has one."""
+    if row is None:
+        return NAN
+    return row["p_boundary"] if row.get("p_boundary") is not None else row["p"]
+
+
+class FitView:
+    """The chapters' readings of fits, by model name (see the module docstring)."""
+
+    def __init__(self, book, comparison: str = "comparison"):
+        self.book = book
+        self._comparison = comparison
+
+    @property
+    def profile(self):
+        return self.book.profile
+
+    def fit(self, name: str) -> dict:
+        return self.book.fit(name)
+
+    def ok(self, name: str) -> bool:
+        """The fit did not fail."""
+        return "error" not in self.fit(name)
+
+    def fe(self, name: str, term: str) -> float:
+        """A fixed effect (NaN when the fit failed or lacks the term)."""
+        return self.fit(name).get("fixef", {}).get(term, NAN)
+
+    def se(self, name: str, term: str) -> float:
+        """A fixed effect's standard error (NaN when the fit failed or lacks the term)."""
+        return self.fit(name).get("se", {}).get(term, NAN)
+
+    def pv(self, name: str, term: str) -> str:
+        """A fixed effect's p-value in prose ('p = ...'), or why there is none."""
+        if not self.book.usable(name):
+            return f"not available ({code(name)} is not fitted on this dataset)"
+        return pfmt(self.fit(name)["p"][term])
+
+    def g(self, name: str, i: int = 0, j: int = 0) -> float:
+        """An element of the random effects' covariance matrix G."""
+        f = self.fit(name)
+        return f["G"][i][j] if "G" in f else NAN
+
+    def sd(self, name: str, term: str = "(Intercept)") -> float:
+        """The standard deviation of a random effect."""
+        return self.fit(name).get("re_sd", {}).get(term, NAN)
+
+    def cor(self, name: str) -> float:
+        """The correlation of the two random effects."""
+        f = self.fit(name)
+        return f["re_cor"][0][1] if "re_cor" in f and len(f["re_cor"]) > 1 else NAN
+
+    def sigma2(self, name: str) -> float:
+        """The residual variance."""
+        return self.fit(name).get("sigma", NAN) ** 2
+
+    def shift(self, a: str, b: str) -> float:
+        """Largest change of a common fixed effect from fit a to fit b, in standard errors of a."""
+        fa, fb = self.fit(a), self.fit(b)
+        if "error" in fa or "error" in fb:
+            return NAN
+        return max(abs(fa["fixef"][k] - fb["fixef"][k]) / fa["se"][k] for k in fa["fixef"] if k in fb["fixef"])
+
+    def fe_table(self, name: str) -> pd.DataFrame:
+        """The fixed-effects table of a model (see :func:`fe_table`)."""
+        return fe_table(self.fit(name))
+
+    def combo(self, name: str, weights: dict) -> tuple[float, float]:
+        """(estimate, SE) of a combination of a model's fixed effects (see :func:`lincomb`)."""
+        return lincomb(self.fit(name), weights)
+
+    def vc_text(self, name: str) -> str:
+        """The variance components of a fit, in words."""
+        f = self.fit(name)
+        if "error" in f:
+            return "not available (the fit failed)"
+        what = {k: "intercepts" if k == "(Intercept)" else f"{k} slopes" for k in f["re_sd"]}
+        parts = [f"SD of the {self.profile.cluster_label} {what[k]} {num(v, 3)}" for k, v in f["re_sd"].items()]
+        if len(f["re_names"]) > 1:
+            parts.append(f"their correlation {num(f['re_cor'][0][1], 3)}")
+        parts.append(f"residual SD σ̂ {num(f['sigma'], 3)}")
+        out = ", ".join(parts)
+        if f.get("singular"):
+            out += " (a singular fit: a variance or a correlation is on the edge of its range)"
+        return out
+
+    def sas_terms(self, f: dict) -> str:
+        """The fixed terms of a fit as SAS's MODEL statement writes them."""
+        names = [k for k in f["fixef"] if k != "(Intercept)"]
+        return " ".join(k.replace(self.profile.w_term, self.profile.w).replace(":", "*") for k in names)
+
+    def equivalents(self, name: str) -> str:
+        """A collapsed callout with the same model in R and SAS and the fit's full output
+        (empty when the fit failed)."""
+        f, P = self.fit(name), self.profile
+        if "error" in f:
+            return ""
+        rnd = " ".join("INTERCEPT" if k == "(Intercept)" else k for k in f["re_names"])
+        typ = " TYPE = UN" if len(f["re_names"]) > 1 else ""
+        cls = f"{P.cluster} {P.w}" if P.w in f["fixed"] else P.cluster
+        return ("::: {.callout-note collapse=\"true\"}\n## The same model in R and SAS, and the full output\n\n"
+                + "```r\n" + f"lme({f['fixed']}, data, random = {f['random']})" + "\n```\n\n"
+                + "```sas\nPROC MIXED DATA = data;\n  CLASS " + cls + ";\n  MODEL " + P.y + " = "
+                + self.sas_terms(f) + ";\n  RANDOM " + rnd + " / SUBJECT = " + P.cluster + typ + ";\nRUN;\n```\n\n"
+                + "```\n" + f["summary"].rstrip() + "\n```\n:::")
+
+    def lrt(self, null: str, alt: str) -> dict | None:
+        """The comparison's LRT row for this pair (None when the catalog has no such test)."""
+        return lrt_row(self.fit(self._comparison), null, alt)
+
+    def lrt_p(self, null: str, alt: str) -> float:
+        """The p-value of the LRT of this pair (NaN when there is none)."""
+        return lrt_pvalue(self.lrt(null, alt))
+
+    def lrt_text(self, null: str, alt: str) -> str:
+        """The LRT of this pair in words, or why there is none."""
+        missing = [m for m in (null, alt) if not self.book.usable(m)]
+        if missing:
+            return f"no likelihood-ratio test ({' and '.join(map(code, missing))} not fitted on this dataset)"
+        row = self.lrt(null, alt)
+        if row is None:
+            return "(no likelihood-ratio test of this pair in the comparison)"
+        how = "with the boundary correction" if row.get("p_boundary") is not None else row["criterion"]
+        return (f"likelihood ratio {num(row['statistic'], 2)} on {row['df']} df, "
+                f"{pfmt(lrt_pvalue(row))} ({how})")
+
+    def verdict(self, p: float) -> str:
+        """What a test of a random slope says, in words."""
+        return _verdict(p, self.profile.clusters_label)
+
+    def excerpt(self, text: str, keep: int = 3) -> str:
+        """A fit summary with the per-cluster rows cut (see :func:`hlm.prose.excerpt`)."""
+        from hlm.prose import excerpt
+        return excerpt(text, self.profile.cluster, keep)

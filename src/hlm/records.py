@@ -1,0 +1,538 @@
+"""The schemas of the pipeline's records: one JSON Schema (draft 2020-12) per kind.
+
+Every JSON file a step writes, and the merge report it stores in a Parquet file, is
+one of the record kinds below. The schemas are derived from the code that writes
+them and say exactly what a reader may rely on: required keys, their types, the
+states a fit can be in; objects whose keys the writer fixes admit no other key.
+
+==================  ====================================  =====================================
+kind                file                                  writer
+==================  ====================================  =====================================
+``fit``             data/fits/<dataset>/<model>.json      ``python -m hlm fit`` (hlm.models):
+                                                          one of ``lmm``, ``ols``, ``failure``
+``lmm``             a mixed model fitted by hlm.lmm       hlm.models.fit_lmm
+``ols``             a classical method (hlm.classic)      hlm.classic, one shape per method
+``failure``         a model that could not be fitted      hlm.models.failure_record
+``comparison``      data/fits/<dataset>/comparison.json   ``python -m hlm compare``
+``figure``          figures/<dataset>/<name>.json         ``python -m hlm figure``
+``reproduction``    data/fits/<dataset>/reproduction.json ``python -m hlm reproduce``
+``merge_report``    merged.parquet's metadata (key hlm)   ``python -m hlm merge`` (hlm.data)
+==================  ====================================  =====================================
+
+:func:`validate` checks a record and raises :class:`hlm.errors.RecordError` naming the
+file, the JSON path and the problem; ``hlm.io.write_json`` / ``read_json`` with
+``kind=`` validate every record written and read. The tests build their fake records
+from these schemas (tests/records_fakes.py). :func:`field_table` renders a kind's
+fields as a Markdown table (docs/architecture.md).
+
+Numbers may be ``null``: the writers store a non-finite value (NaN, inf) as null.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+from hlm.errors import RecordError
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+STATES = ("fitted", "singular", "not_converged", "not_fitted")  # hlm.fitstatus
+OLS_METHODS = ("pooled", "fe_lines", "fe_common_slope", "two_stage", "between", "three_effects")
+OLS_CALL = "hlm.classic.{}(students, profile)"  # the ``call`` of each classical method's record
+
+
+# --- building blocks ----------------------------------------------------------------------------
+
+def _d(schema: dict, text: str) -> dict:
+    return {**schema, "description": text}
+
+
+NUM = {"type": ["number", "null"]}
+INT = {"type": "integer"}
+COUNT = {"type": "integer", "minimum": 0}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+OPT_STR = {"type": ["string", "null"]}
+
+
+def _obj(required: dict, optional: dict | None = None, closed: bool = True, **extra) -> dict:
+    """An object with these required (and optional) properties; no others when closed."""
+    out = {"type": "object", "properties": {**required, **(optional or {})}, "required": list(required)}
+    if closed:
+        out["additionalProperties"] = False
+    out.update(extra)
+    return out
+
+
+def _map(values: dict, keys: str) -> dict:
+    """An object keyed by data-dependent names (coefficients, cluster ids, levels)."""
+    return {"type": "object", "additionalProperties": values, "x-keys": keys}
+
+
+def _array(items: dict, size: int | None = None) -> dict:
+    out = {"type": "array", "items": items}
+    if size is not None:
+        out.update(minItems=size, maxItems=size)
+    return out
+
+
+MATRIX = _array(_array(NUM))
+PAIR = _array(NUM, 2)
+MATRIX2 = _array(_array(NUM, 2), 2)
+COEFS = _map(NUM, "coefficient")
+
+
+def _status(states: tuple[str, ...]) -> dict:
+    return _d(_obj({"state": _d({"enum": list(states)}, "fitted, singular, not_converged or not_fitted"),
+                    "why": _d(STR, "the reason, in terms of the data (empty when fitted)"),
+                    "remedy": _d(STR, "what a user could change (empty when fitted)")}),
+              "the fit's state and why (hlm.fitstatus.diagnose)")
+
+
+LINCOMB = _d(_obj({"coef": PAIR, "vcov": MATRIX2}),
+             "(intercept, slope) and their 2 x 2 covariance")
+BY_W = _d(_map(LINCOMB, "level of w"), "the (intercept, slope) line in each level of w")
+DIFF = _d(LINCOMB, "the other level of w minus the reference level")
+TEST_ROW = _obj({"estimate": NUM, "se": NUM, "df": INT, "t": NUM, "p": NUM})
+WALD = _obj({"F": NUM, "df": _array(INT, 2), "p": NUM, "rows": _map(TEST_ROW, "row name")})
+FAILED = _d(_array(_obj({"cluster": STR, "n": COUNT, "w": STR, "reason": STR})),
+            "the clusters without a line, and why")
+INTERVAL = _obj({"lower": NUM, "est": NUM, "upper": NUM})
+
+# --- fit records --------------------------------------------------------------------------------
+
+_FIT_HEAD = {
+    "model": _d(STR, "the catalog name (config: models:)"),
+    "label": _d(STR, "the catalog label"),
+}
+
+_OLS_COMMON = {
+    **_FIT_HEAD,
+    "kind": {"const": "ols"},
+    "fixed": _d(STR, "the formula, R style, in the dataset's columns"),
+    "call": _d(STR, "the call that made it: hlm.classic.<method>(students, profile)"),
+    "n": _d(COUNT, "rows used"),
+    "groups": _d(COUNT, "clusters used"),
+    "fixef": _d(COEFS, "estimates, by R's coefficient name, in R's order"),
+    "se": _d(COEFS, "standard errors"),
+    "t": _d(COEFS, "t statistics"),
+    "p": _d(COEFS, "two-sided p-values"),
+    "df": _d(_map(INT, "coefficient"), "residual degrees of freedom of each coefficient"),
+    "vcov": _d({"anyOf": [MATRIX, {"type": "null"}]},
+               "covariance of fixef, in its order; null above 500 coefficients"),
+    "summary": _d(STR, "the text R's summary() would print"),
+    "status": _status(("fitted",)),
+}
+_FIT_STATS = {
+    "sigma": _d(NUM, "residual standard error"),
+    "df_resid": _d(INT, "residual degrees of freedom"),
+    "r2": NUM, "adj_r2": NUM,
+    "F": _d(NUM, "overall F statistic"),
+    "F_df": _array(INT, 2), "F_p": NUM,
+    "resid_quantiles": _d(_array(NUM, 5), "min, quartiles, max of the residuals"),
+}
+_EFFECT = _obj({"estimate": NUM, "se": NUM, "t": NUM, "p": NUM, "df": INT,
+                "fixed": _d(STR, "the formula of the fit it comes from")})
+_LINE = _obj({"intercept": NUM, "slope": NUM})
+_TERM_TESTS = _map(_obj({"estimate": NUM, "se": NUM, "t": NUM, "p": NUM}), "term")
+
+OLS_OWN = {
+    "pooled": {**_FIT_STATS, "by_w": BY_W, "diff": DIFF},
+    "fe_lines": {
+        "sigma": _FIT_STATS["sigma"], "df_resid": _FIT_STATS["df_resid"],
+        "clusters": _d(_map(_obj({"intercept": NUM, "slope": NUM, "vcov": MATRIX2, "n": COUNT, "w": STR}),
+                            "cluster id"), "each cluster's line (clusters with a line only)"),
+        "failed": FAILED, "by_w": _d(BY_W, "equally weighted means of the clusters' lines, per level of w"),
+        "diff": DIFF, "wald": _d(WALD, "Wald F test of the difference of the level means"),
+        "wald_levels": _d(WALD, "the level means themselves"),
+    },
+    "fe_common_slope": {
+        **_FIT_STATS, "term": _d(STR, "the name of the x:w coefficient"),
+        "effect": _d(TEST_ROW, "the x:w coefficient and its test"),
+        "vcov_slopes": _d(_obj({"names": _array(STR, 2), "vcov": MATRIX2}), "covariance of the slopes x and x:w"),
+    },
+    "two_stage": {
+        "groups_total": _d(COUNT, "clusters in the data (groups: those with a line)"),
+        "df_resid": INT,
+        "coef": _d(_obj({"intercept": _TERM_TESTS, "slope": _TERM_TESTS}),
+                   "the second-stage regressions of the intercepts and of the slopes on w"),
+        "clusters": _d(_map(_obj({"intercept": NUM, "slope": NUM, "n": COUNT, "w": STR}), "cluster id"),
+                       "the first-stage lines"),
+        "failed": FAILED, "resid_cov": _d(MATRIX2, "residual covariance of (intercept, slope)"),
+        "by_w": _d(_map(_obj({"coef": PAIR, "vcov": MATRIX2, "clusters": COUNT}), "level of w"),
+                   "mean line per level of w, with its number of clusters"),
+        "diff": DIFF,
+    },
+    "between": {
+        **_FIT_STATS,
+        "clusters": _d(_map(_obj({"mean_x": NUM, "mean_y": NUM, "n": COUNT, "w": STR}), "cluster id"),
+                       "the cluster means"),
+        "by_w": BY_W, "diff": DIFF,
+    },
+    "three_effects": {
+        "within": _d(_EFFECT, "slope of x within clusters"), "between": _d(_EFFECT, "between clusters"),
+        "pooled": _d(_EFFECT, "pooled"),
+        "lines": _d(_obj({"within": _LINE, "between": _LINE, "pooled": _LINE}), "each effect as a line"),
+    },
+}
+
+
+def _ols_method(method: str) -> dict:
+    return _obj({**_OLS_COMMON, **OLS_OWN[method]}, title=f"classical fit record ({method})")
+
+
+OLS = {
+    "title": "classical fit record",
+    "description": "One of the classical methods of hlm.classic; the shape depends on the method, "
+                   "named by `call`.",
+    "type": "object",
+    "properties": {"kind": {"const": "ols"}, "call": {"enum": [OLS_CALL.format(m) for m in OLS_METHODS]}},
+    "required": ["kind", "call"],
+    "allOf": [{"if": {"properties": {"call": {"const": OLS_CALL.format(m)}}, "required": ["call"]},
+               "then": _ols_method(m)} for m in OLS_METHODS],
+}
+
+_OPTIMIZER = _obj({"start": _array(NUM), "final": _array(NUM), "fval": NUM, "evaluations": COUNT,
+                   "method": STR, "messages": _array(STR), "converged": BOOL,
+                   "boundary": _d(_array(COUNT), "indices of theta on the boundary")})
+LMM = _obj({
+    **_FIT_HEAD,
+    "kind": {"const": "lmm"},
+    "fixed": _d(STR, "fixed part, in the dataset's columns"),
+    "random": _d(STR, "random part, ~ terms | cluster"),
+    "method": {"enum": ["REML", "ML"]},
+    "n": COUNT, "groups": COUNT,
+    "fixef": _d(COEFS, "fixed effects, by coefficient name"),
+    "se": COEFS,
+    "df": _d(_map(NUM, "coefficient"), "denominator degrees of freedom (integers for nlme)"),
+    "df_method": {"enum": ["nlme", "satterthwaite"]},
+    "t": COEFS, "p": COEFS,
+    "vcov": _d(MATRIX, "covariance of fixef"),
+    "sigma": _d(NUM, "residual standard deviation"),
+    "G": _d(MATRIX, "covariance of the random effects"),
+    "re_names": _d(_array(STR), "the random effects' names"),
+    "re_sd": _map(NUM, "random effect"), "re_cor": MATRIX,
+    "theta": _d(_array(NUM), "the optimizer's parameters (relative covariance factor)"),
+    "logLik": NUM, "AIC": NUM, "BIC": NUM,
+    "npar": _d(COUNT, "parameters: fixed effects, variance components and sigma"),
+    "converged": {**BOOL, "default": True}, "singular": {**BOOL, "default": False},
+    "optimizer": _d(_OPTIMIZER, "the optimizer's record"),
+    "intervals": _d(_obj({"fixed": _map(INTERVAL, "coefficient"),
+                          "reStruct": {"anyOf": [_map(INTERVAL, "sd(...) or cor(...)"), {"type": "null"}]},
+                          "sigma": {"anyOf": [INTERVAL, {"type": "null"}]}}),
+                    "95% intervals as nlme's intervals(); null where they do not exist"),
+    "ranef": _d(_map(_map(NUM, "random effect"), "cluster id"), "BLUPs"),
+    "coef": _d(_map(_map(NUM, "coefficient"), "cluster id"), "fixed plus random effects per cluster"),
+    "ranef_cov": _d(_map(MATRIX, "cluster id"), "conditional covariance of each cluster's BLUPs"),
+    "cluster_n": _map(COUNT, "cluster id"),
+    "summary": _d(STR, "the text nlme's summary() would print"),
+    "call": _d(STR, "the engine call that made it"),
+    "obs": _d(_obj({k: _array(NUM) for k in ("fitted_pop", "fitted", "resid_pop", "resid", "std_resid")}),
+              "per observation, in the rows' order"),
+    "glh": _d(_obj({"F": NUM, "numDF": COUNT, "denDF": NUM, "p": NUM,
+                    "rows": _map(_obj({"estimate": NUM, "se": NUM, "df": NUM, "t": NUM, "p": NUM,
+                                       "lower": NUM, "upper": NUM}), "coefficient")}),
+              "Wald F test that every fixed effect is zero"),
+    "status": _status(("fitted", "singular", "not_converged")),
+}, optional={"ML_logLik": _d(NUM, "logLik of the ML fit, used by compare if present")},
+    title="mixed-model fit record",
+    # the state follows the fit: not converged, else singular, else fitted (hlm.fitstatus.diagnose)
+    allOf=[{"if": {"properties": {"converged": {"const": False}}, "required": ["converged"]},
+            "then": {"properties": {"status": {"properties": {"state": {"const": "not_converged"}}}}}},
+           {"if": {"properties": {"converged": {"const": True}, "singular": {"const": True}},
+                   "required": ["converged", "singular"]},
+            "then": {"properties": {"status": {"properties": {"state": {"const": "singular"}}}}}},
+           {"if": {"properties": {"converged": {"const": True}, "singular": {"const": False}},
+                   "required": ["converged", "singular"]},
+            "then": {"properties": {"status": {"properties": {"state": {"const": "fitted"}}}}}}])
+
+FAILURE = _obj({
+    **_FIT_HEAD,
+    "kind": {"enum": ["ols", "lmm"]},
+    "fixed": _d(OPT_STR, "the catalog's fixed part (null for a classical method without one)"),
+    "random": _d(OPT_STR, "the catalog's random part (null for a classical method)"),
+    "method": _d(STR, "REML, ML, OLS or the classical method"),
+    "converged": {"const": False},
+    "error": _d(STR, "ExceptionType: message"),
+    "status": _status(("not_fitted",)),
+}, title="failure record")
+
+FIT = {
+    "title": "fit record",
+    "description": "data/fits/<dataset>/<model>.json: a failure record when it has `error`, "
+                   "else an lmm or an ols fit, by `kind`.",
+    "type": "object",
+    "if": {"required": ["error"]},
+    "then": FAILURE,
+    "else": {"if": {"properties": {"kind": {"const": "lmm"}}, "required": ["kind"]}, "then": LMM, "else": OLS},
+}
+
+# --- other records ------------------------------------------------------------------------------
+
+_USABLE = {"enum": ["fitted", "singular"]}
+COMPARISON = _obj({
+    "dataset": OPT_STR,
+    "kind": {"const": "comparison"},
+    "models": _d(_array(_obj(
+        {"name": STR, "label": OPT_STR, "fixed": OPT_STR, "random": OPT_STR,
+         "REML": _d(BOOL, "fitted by REML"), "state": {"enum": list(STATES)}},
+        {"npar": COUNT, "logLik": NUM, "AIC": NUM, "BIC": NUM, "converged": {"type": ["boolean", "null"]},
+         "singular": {"type": ["boolean", "null"]}, "error": _d(STR, "why it has no numbers")},
+        allOf=[{"if": {"properties": {"state": _USABLE}},
+                "then": {"required": ["npar", "logLik", "AIC", "BIC", "converged", "singular"],
+                         "not": {"required": ["error"]}},
+                "else": {"required": ["error"], "not": {"anyOf": [{"required": ["npar"]},
+                                                                  {"required": ["logLik"]}]}}}])),
+        "one row per mixed model, in catalog order; numbers only for usable fits"),
+    "lrt": _d(_array(_obj(
+        {"null": _d(STR, "the smaller model"), "alt": _d(STR, "the larger model"), "df": INT,
+         "criterion": _d({"enum": ["REML", "ML"]}, "the likelihood compared (ML: refits)")},
+        {"logLik_null": NUM, "logLik_alt": NUM, "statistic": NUM, "p": NUM,
+         "boundary": _d({"const": True}, "the null puts a variance on the boundary"),
+         "p_boundary": _d(NUM, "p of the 50:50 chi-square mixture (null: several variances)"),
+         "footnote": STR, "error": _d(STR, "why the ML refit failed")},
+        allOf=[{"if": {"required": ["error"]},
+                "then": {"not": {"required": ["statistic"]}},
+                "else": {"required": ["logLik_null", "logLik_alt", "statistic", "p"]}},
+               {"if": {"required": ["boundary"]}, "then": {"required": ["p_boundary", "footnote"]}}])),
+        "likelihood-ratio tests of adjacent nested pairs"),
+    "notes": _obj({"lrt": STR, "aic": STR}),
+    "table": _d(STR, "the two tables as plain text"),
+}, title="model comparison record")
+
+FIGURE = _obj({"clusters": _d({"type": ["integer", "null"], "minimum": 0},
+                              "clusters in the data drawn (null for the simulated figures)")},
+              title="figure sidecar record", description="figures/<dataset>/<name>.json: what the caption needs")
+
+REPRODUCTION = _obj({
+    "dataset": STR,
+    "applies": _d(BOOL, "the notes' sample and roles: the checks apply"),
+    "reason": _d(STR, "why they do not apply (empty when they do)"),
+    "notes": _d(_array(_obj({"section": STR, "item": STR, "printed": _d(STR, "as the notes print it"),
+                             "computed": {"type": ["number", "string", "null"]}, "ok": BOOL,
+                             "tolerance": _d(STR, "half a unit in the last printed digit, or exact")})),
+                "every number the notes print, against ours"),
+    "r": _d(_array(_obj({"model": STR, "item": STR, "reference": _d(NUM, "R's value"), "computed": NUM,
+                         "ok": BOOL, "rule": _d(STR, "the acceptance criterion")})),
+            "every mixed model against R's nlme and lme4"),
+}, title="reproduction record",
+    allOf=[{"if": {"properties": {"applies": {"const": False}}},
+            "then": {"properties": {"notes": {"maxItems": 0}, "r": {"maxItems": 0}}}}])
+
+MERGE_REPORT = _obj({
+    "dataset": STR,
+    "n_students_raw": _d(COUNT, "rows of the unit file"),
+    "n": _d(COUNT, "rows of the merged table"),
+    "clusters": _d(COUNT, "clusters of the merged table"),
+    "rows_dropped": _d(COUNT, "rows dropped for a missing y or x (missing: drop)"),
+    "missing_by_column": _d(_map(COUNT, "column"), "missing values of y and x"),
+    "rows_dropped_ids": _d(_array(COUNT), "row numbers of the first 100 rows dropped"),
+    "clusters_without_students": _d(_array(STR), "cluster ids of the cluster file with no units"),
+    "w_levels": _d(_array(STR, 2), "the levels of w, the reference first"),
+}, title="merge report record", description="merged.parquet's metadata, key hlm (hlm.data.META_KEY)")
+
+SCHEMAS: dict[str, dict] = {
+    "fit": FIT, "lmm": LMM, "ols": OLS, "failure": FAILURE, "comparison": COMPARISON,
+    "figure": FIGURE, "reproduction": REPRODUCTION, "merge_report": MERGE_REPORT,
+}
+KINDS = tuple(SCHEMAS)
+
+
+def schema(kind: str) -> dict:
+    """The JSON Schema of a record kind (a copy, with ``$schema``)."""
+    return {"$schema": DRAFT, **copy.deepcopy(_schema(kind))}
+
+
+def _schema(kind: str) -> dict:
+    if kind not in SCHEMAS:
+        raise ValueError(f"unknown record kind {kind!r}; known: {', '.join(KINDS)}")
+    return SCHEMAS[kind]
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+@functools.cache
+def _validator(kind: str):
+    import jsonschema  # lazily: only the steps that read or write records pay for it
+
+    return _fast_validator_class(jsonschema)(_schema(kind))
+
+
+def _simple_check(schema):
+    """A fast test for the scalar schemas of long arrays and maps (number, integer, count),
+    or None for any other schema."""
+    if not isinstance(schema, dict) or not set(schema) <= {"type", "minimum", "description"}:
+        return None
+    kinds = schema.get("type")
+    kinds = tuple(kinds) if isinstance(kinds, list) else (kinds,)
+    low = schema.get("minimum")
+    if kinds in (("number", "null"), ("number",)) and low is None:
+        none = "null" in kinds
+        return lambda v: type(v) is float or type(v) is int or (none and v is None)
+    if kinds == ("integer",):
+        return lambda v: type(v) is int and (low is None or v >= low)
+    return None
+
+
+@functools.cache
+def _fast_validator_class(jsonschema):
+    """Draft 2020-12, with a fast path for long arrays and maps of numbers (a fit's values
+    per observation, per cluster, per coefficient): checked in one loop, and by the
+    standard rules only when one is wrong (which then says which and why)."""
+    base = jsonschema.Draft202012Validator
+    items, additional = base.VALIDATORS["items"], base.VALIDATORS["additionalProperties"]
+
+    def fast_items(validator, sub, instance, schema):
+        check = _simple_check(sub)
+        if check is not None and isinstance(instance, list) and all(map(check, instance)):
+            return
+        yield from items(validator, sub, instance, schema)
+
+    def fast_additional(validator, sub, instance, schema):
+        check = _simple_check(sub)
+        if (check is not None and isinstance(instance, dict) and "properties" not in schema
+                and "patternProperties" not in schema and all(map(check, instance.values()))):
+            return
+        yield from additional(validator, sub, instance, schema)
+
+    return jsonschema.validators.extend(base, {"items": fast_items, "additionalProperties": fast_additional})
+
+
+def _where(path) -> str:
+    return str(path) if path is not None else "a record"
+
+
+def _json_path(error) -> str:
+    out = "$"
+    for part in error.absolute_path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _short(text: str, limit: int = 240) -> str:
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def validate(kind: str, record: Any, where: str | Path | None = None, writing: bool = False) -> Any:
+    """Check `record` against the schema of `kind`; return it, or raise RecordError naming
+    the file (`where`), the JSON path and the problem."""
+    validator = _validator(kind)
+    errors = list(validator.iter_errors(record))
+    if not errors:
+        return record
+    from jsonschema.exceptions import best_match
+
+    err = best_match(errors)
+    title = _schema(kind).get("title", kind)
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    if writing:
+        hint = "this is a bug in the step that writes it: its record does not match hlm.records"
+        head = f"the {title} for {_where(where)} was not written"
+    else:
+        hint = ("it was written by another version of the code or edited by hand; delete it and "
+                "rebuild it (snakemake)")
+        head = f"{_where(where)} is not a valid {title}"
+    raise RecordError(f"{head}: at {_json_path(err)}: {_short(err.message)}{more}; {hint}.")
+
+
+def is_valid(kind: str, record: Any) -> bool:
+    return _validator(kind).is_valid(record)
+
+
+# --- documentation ------------------------------------------------------------------------------
+
+def _type_text(s: dict) -> str:
+    """A short type, for the docs: numbers may be null (non-finite) everywhere, unsaid."""
+    if "const" in s:
+        return str(s["const"]).lower() if isinstance(s["const"], bool) else f'"{s["const"]}"'
+    if "enum" in s:
+        return " \\| ".join(f'"{v}"' for v in s["enum"])
+    if "anyOf" in s:
+        return " or ".join(_type_text(a) for a in s["anyOf"])
+    kinds = s.get("type", "object")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if "number" in kinds:
+        kinds = [k for k in kinds if k != "null"]
+    words = []
+    for k in kinds:
+        items = s.get("items", {})
+        size = s.get("minItems") if s.get("minItems") == s.get("maxItems") else None
+        if k == "array" and items.get("type") == "array":
+            inner = items.get("minItems") if items.get("minItems") == items.get("maxItems") else None
+            words.append(f"{size} x {inner} matrix" if size and inner else "matrix")
+        elif k == "array":
+            words.append(f"array of {f'{size} ' if size else ''}{_type_text(items)}")
+        elif k == "object" and isinstance(s.get("additionalProperties"), dict):
+            words.append(f"{{{s.get('x-keys', 'key')}: {_type_text(s['additionalProperties'])}}}")
+        elif k == "object" and "properties" in s:
+            words.append("{" + ", ".join(s["properties"]) + "}")
+        else:
+            words.append(k)
+    return " or ".join(words)
+
+
+def _rows(s: dict, prefix: str, required: bool, depth: int) -> list[list[str]]:
+    rows = []
+    req = set(s.get("required", []))
+    for name, sub in s.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        rows.append([f"`{key}`", _type_text(sub), "yes" if (name in req and required) else "no",
+                     sub.get("description", "")])
+        if depth > 0 and "properties" in sub and sub.get("type") == "object":
+            rows += _rows(sub, f"{key}.", name in req and required, depth - 1)
+        elif depth > 0 and sub.get("type") == "array" and "properties" in sub.get("items", {}):
+            rows += _rows(sub["items"], f"{key}[].", name in req and required, depth - 1)
+    return rows
+
+
+def field_table(kind: str | dict, depth: int = 1) -> str:
+    """A Markdown table of a kind's (or schema's) fields: name, type, required, meaning."""
+    s = _schema(kind) if isinstance(kind, str) else kind
+    lines = ["| field | type | required | meaning |", "|---|---|---|---|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") if i != 1 else cell for i, cell in enumerate(row)) + " |"
+              for row in _rows(s, "", True, depth)]
+    return "\n".join(lines)
+
+
+def ols_method_schema(method: str) -> dict:
+    """The schema of one classical method's record."""
+    return _ols_method(method)
+
+
+_DOC_ORDER = [
+    ("lmm", "Mixed-model fit (`kind: lmm`)",
+     "data/fits/<dataset>/<model>.json for a `kind: lmm` catalog entry, fitted by the engine hlm.lmm. "
+     "`status.state` follows the fit: `not_converged` when `converged` is false, else `singular` or "
+     "`fitted`."),
+    ("ols", "Classical fit (`kind: ols`)",
+     "data/fits/<dataset>/<model>.json for a `kind: ols` catalog entry (hlm.classic). Every method "
+     "writes the common fields; `call` names the method, which adds its own fields (next tables). "
+     "No other field is allowed."),
+    ("failure", "Failure record", "data/fits/<dataset>/<model>.json when the model could not be fitted "
+     "(it has `error`); the book explains `status.why` instead of showing the model."),
+    ("comparison", "Model comparison", "data/fits/<dataset>/comparison.json. A row whose `state` is "
+     "`fitted` or `singular` has the numbers; any other has `error` instead. An LRT row has the "
+     "statistic, or `error` when an ML refit failed."),
+    ("figure", "Figure sidecar", "figures/<dataset>/<name>.json, beside the SVG and PNG: what the "
+     "caption needs from the data."),
+    ("reproduction", "Reproduction record", "data/fits/<dataset>/reproduction.json. When `applies` is "
+     "false, `notes` and `r` are empty."),
+    ("merge_report", "Merge report", "The metadata of data/processed/<dataset>/merged.parquet under the "
+     "key `hlm`: what the merge kept and dropped."),
+]
+
+
+def doc_tables() -> str:
+    """The field tables of every record kind, in Markdown (docs/architecture.md embeds them)."""
+    parts = []
+    for kind, head, text in _DOC_ORDER:
+        parts += [f"#### {head}", "", f"Schema `{kind}`. {text}", ""]
+        if kind == "ols":
+            parts += [field_table(_obj(_OLS_COMMON)), ""]
+            for m in OLS_METHODS:
+                parts += [f"Method `{m}` (`call`: `{OLS_CALL.format(m)}`) adds:", "",
+                          field_table(_obj(OLS_OWN[m])), ""]
+        else:
+            parts += [field_table(kind), ""]
+    return "\n".join(parts).rstrip() + "\n"

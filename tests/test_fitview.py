@@ -1,0 +1,83 @@
+"""hlm.fitview: values and tables the chapters compute from fit records."""
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from hlm.config import Profile, Role
+from hlm.fitview import FitView, fe_table, lincomb, lrt_pvalue, lrt_row
+
+PROFILE = Profile(name="t", title="t", students=None, schools=None, cluster="School", sample="all",
+                  roles={"y": Role("MathAch", "math"), "x": Role("SES", "SES"),
+                         "w": Role("Sector", "sector", reference="Catholic", levels=("Catholic", "Public"))},
+                  cluster_label="school")
+
+FIT = {"model": "m", "fixed": "MathAch ~ SES * Sector", "random": "~ 1 + SES | School",
+       "fixef": {"(Intercept)": 12.0, "SES": 2.0, "SectorPublic": -1.0, "SES:SectorPublic": 0.5},
+       "se": {"(Intercept)": 0.5, "SES": 0.2, "SectorPublic": 0.7, "SES:SectorPublic": 0.3},
+       "df": {"(Intercept)": 36.0, "SES": 1933.2, "SectorPublic": 38.0, "SES:SectorPublic": 1933.0},
+       "t": {"(Intercept)": 24.0, "SES": 10.0, "SectorPublic": -1.4, "SES:SectorPublic": 1.7},
+       "p": {"(Intercept)": 1e-9, "SES": 1e-8, "SectorPublic": 0.17, "SES:SectorPublic": 0.09},
+       "vcov": np.diag([0.25, 0.04, 0.49, 0.09]).tolist(),
+       "G": [[4.0, 0.5], [0.5, 1.0]], "re_sd": {"(Intercept)": 2.0, "SES": 1.0}, "re_cor": [[1, 0.25], [0.25, 1]],
+       "re_names": ["(Intercept)", "SES"], "sigma": 6.0, "summary": "Linear mixed model\n"}
+COMPARISON = {"lrt": [{"null": "a", "alt": "m", "statistic": 4.2, "df": 2, "p": 0.12, "p_boundary": 0.08,
+                       "criterion": "REML"},
+                      {"null": "b", "alt": "m", "statistic": 9.0, "df": 1, "p": 0.003, "criterion": "ML"}]}
+
+
+def book(**fits):
+    fits = {"m": FIT, "a": FIT, "b": FIT, "c": FIT, "comparison": COMPARISON, **fits}
+    return SimpleNamespace(fit=fits.__getitem__, usable=lambda m: "error" not in fits[m], profile=PROFILE)
+
+
+def test_lincomb_estimate_and_se():
+    est, se = lincomb(FIT, {"(Intercept)": 1, "SectorPublic": 1})
+    assert est == pytest.approx(11.0) and se == pytest.approx(math.sqrt(0.25 + 0.49))
+
+
+def test_fe_table_as_nlme_prints_it():
+    tab = fe_table(FIT)
+    assert list(tab.columns) == ["Value", "Std.Error", "DF", "t-value", "p-value"]
+    assert tab.loc["SES", "DF"] == 1933 and tab.loc["(Intercept)", "p-value"] == "< 0.0001"
+    assert list(fe_table({"error": "boom"})["note"]) == ["fit failed: boom"]
+
+
+def test_lrt_rows_and_p_values():
+    assert lrt_row(COMPARISON, "a", "m")["statistic"] == 4.2 and lrt_row(COMPARISON, "x", "m") is None
+    assert lrt_pvalue(lrt_row(COMPARISON, "a", "m")) == 0.08  # boundary corrected
+    assert lrt_pvalue(lrt_row(COMPARISON, "b", "m")) == 0.003 and math.isnan(lrt_pvalue(None))
+
+
+def test_readings_by_model_name():
+    v = FitView(book(bad={"model": "bad", "error": "too few rows"}))
+    assert v.ok("m") and not v.ok("bad")
+    assert v.fe("m", "SES") == 2.0 and math.isnan(v.fe("bad", "SES")) and math.isnan(v.fe("m", "nope"))
+    assert v.se("m", "SES") == 0.2 and v.g("m", 0, 1) == 0.5 and v.sd("m", "SES") == 1.0
+    assert v.cor("m") == 0.25 and v.sigma2("m") == 36.0
+    assert v.pv("m", "SectorPublic") == "p = 0.1700"
+    assert v.pv("bad", "SES") == "not available (`bad` is not fitted on this dataset)"
+    assert v.shift("m", "m") == 0.0 and math.isnan(v.shift("m", "bad"))
+    assert v.combo("m", {"SES": 1, "SES:SectorPublic": 1})[0] == pytest.approx(2.5)
+
+
+def test_text_in_words():
+    v = FitView(book(bad={"model": "bad", "error": "x"}))
+    assert v.vc_text("m") == ("SD of the school intercepts 2.000, SD of the school SES slopes 1.000, "
+                              "their correlation 0.250, residual SD σ̂ 6.000")
+    assert v.vc_text("bad") == "not available (the fit failed)"
+    assert v.lrt_text("a", "m") == "likelihood ratio 4.20 on 2 df, p = 0.0800 (with the boundary correction)"
+    assert v.lrt_text("b", "m") == "likelihood ratio 9.00 on 1 df, p = 0.0030 (ML)"
+    assert v.lrt_text("c", "m") == "(no likelihood-ratio test of this pair in the comparison)"
+    assert v.lrt_text("bad", "m").startswith("no likelihood-ratio test (`bad`")
+    assert v.verdict(0.001).endswith("between schools.")
+
+
+def test_equivalents_in_r_and_sas():
+    v = FitView(book(bad={"model": "bad", "error": "x"}))
+    assert v.sas_terms(FIT) == "SES Sector SES*Sector"
+    text = v.equivalents("m")
+    assert "lme(MathAch ~ SES * Sector, data, random = ~ 1 + SES | School)" in text
+    assert "CLASS School Sector;" in text and "RANDOM INTERCEPT SES / SUBJECT = School TYPE = UN;" in text
+    assert text.endswith("Linear mixed model\n```\n:::") and v.equivalents("bad") == ""
