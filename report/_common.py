@@ -9,8 +9,7 @@ figures) and never fit models themselves.
 import numpy as np
 import pandas as pd
 
-from hlm.book.tables import pipe_table
-from hlm.bookdata import BookData, call_block, code, num, pfmt, plural, pval
+from hlm.bookdata import BookData, call_block, code, num, pfmt, pipe_table, plural, pval
 from hlm.fitview import FitView, inside, lincomb
 from hlm.prose import (codes, mark, numbered_table, ordinal, peq, reduction, shown, sig, sign_word, times,
                        which_sig)

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from hlm.artifacts import Artifacts
+from hlm.book.tables import pipe_table  # noqa: F401 (for chapters: a DataFrame as a Markdown table)
 from hlm.config import ROOT, Profile, configfiles_from_env, get_profile, load_config, plural  # noqa: F401 (plural: for chapters)
 from hlm.errors import HlmError
 from hlm.io import read_json

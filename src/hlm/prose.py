@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hlm.bookdata import num, pval
+from hlm.bookdata import num, pipe_table, pval
 
 
 def peq(p: float) -> str:
@@ -108,5 +108,4 @@ def excerpt(text: str, cluster: str, keep: int = 3) -> str:
 
 def numbered_table(df: pd.DataFrame, caption: str, label: str) -> str:
     """A DataFrame as a Markdown pipe table with a numbered caption."""
-    from hlm.book.tables import pipe_table
     return f"{pipe_table(df)}\n: {caption} {{#{label}}}"
