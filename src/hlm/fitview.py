@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from hlm.bookdata import code, num, pfmt, pval
+from hlm.prose import excerpt as _excerpt
 from hlm.prose import verdict as _verdict
 
 NAN = float("nan")
@@ -188,5 +189,4 @@ class FitView:
 
     def excerpt(self, text: str, keep: int = 3) -> str:
         """A fit summary with the per-cluster rows cut (see :func:`hlm.prose.excerpt`)."""
-        from hlm.prose import excerpt
-        return excerpt(text, self.profile.cluster, keep)
+        return _excerpt(text, self.profile.cluster, keep)
