@@ -45,12 +45,15 @@ else:  # no book yet: the rest of the DAG still works
     BOOK_TARGETS = []
 
 
+# The chapters' shared set-up: `from _common import *` (the kernel runs in the chapter's
+# directory; index.qmd, at the project root, puts report/ on its path first).
+BOOK_COMMON = [path for path in ["report/_common.py"] if _Path(path).is_file()]
+
+
 def _chapter_code(qmd):
     """The code a chapter job runs: the chapter command and what the chapter's cells and
     report/_common.py import (computed from the imports, as for every step)."""
-    common = _Path(qmd).parent / "_common.py"
-    cells = _Path(qmd).read_text(encoding="utf-8")
-    cells += common.read_text(encoding="utf-8") if common.is_file() else ""
+    cells = "\n".join(_Path(path).read_text(encoding="utf-8") for path in [qmd, *BOOK_COMMON])
     return step_code("chapter", *deps.source_imports(cells))
 
 
@@ -58,7 +61,7 @@ def _book_chapter_inputs(wildcards):
     qmd = BOOK_CHAPTERS[wildcards.chapter]
     return {
         "qmd": qmd,
-        "common": (_Path(qmd).parent / "_common.py").as_posix(),
+        "common": BOOK_COMMON,
         "code": _chapter_code(qmd),
         # the text names the roles: relabelling reruns the chapter
         "wording": settings_input(wildcards.dataset, "wording", profile_wording(wildcards.dataset)),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hlm.bookdata import BookData, UndeclaredArtifact, declared_inputs, num, pval
+from hlm.bookdata import BookData, MissingArtifact, UndeclaredArtifact, code, declared_inputs, md, num, pval
 
 
 def test_declared_inputs(tmp_path):
@@ -20,9 +20,12 @@ def test_undeclared_artifact_refused(hsb40, config):
         book.students()
 
 
-def test_figure_markdown_and_absent_role(hsb40, config):
+def test_figure_markdown_and_absent_role(hsb40, config, tmp_path, monkeypatch):
     import dataclasses
-    book = BookData(profile=hsb40, config=config)
+    (tmp_path / "figures" / "hsb40").mkdir(parents=True)
+    (tmp_path / "figures" / "hsb40" / "trellis.svg").write_text("<svg/>")
+    monkeypatch.chdir(tmp_path)
+    book = BookData(profile=hsb40, config=config, root=tmp_path)
     md = book.figure("trellis")
     assert md.startswith("![") and md.endswith("{#fig-trellis}") and "figures/hsb40/trellis.svg" in md
     nosex = dataclasses.replace(hsb40, roles={k: v for k, v in hsb40.roles.items() if k != "sex"})
@@ -47,3 +50,23 @@ def test_reading_a_failed_fit_names_the_model_and_error(hsb40, config, tmp_path)
     assert rec["error"].startswith("ModelError")  # the record itself stays readable
     with pytest.raises(HlmError, match="model 'random_coef', which could not be fitted.*too few rows"):
         rec["fixef"]
+
+
+def test_missing_artifact_says_what_to_run(hsb40, hsb160, config, tmp_path):
+    """Under a plain `quarto render` before `make book`: which file, and the command."""
+    assert config["dataset"] == "hsb40"
+    book = BookData(profile=hsb40, config=config, root=tmp_path)
+    with pytest.raises(MissingArtifact, match=r"data/fits/hsb40/oneway.json is not built.*run `make book` at"):
+        book.fit("oneway")
+    with pytest.raises(MissingArtifact, match=r"figures/hsb40/trellis.svg is not built"):
+        book.figure("trellis")
+    other = BookData(profile=hsb160, config=config, root=tmp_path)
+    with pytest.raises(MissingArtifact, match=r"students.parquet is not built.*`make book DATASET=hsb160`"):
+        other.students()
+
+
+def test_markdown_values_keep_their_type_through_helpers():
+    """An inline expression shows a str literally and Markdown formatted (as Quarto does)."""
+    assert code("SES") == "`SES`" and code("SES")._repr_markdown_() == "`SES`"
+    assert md("*a*")._repr_markdown_() == "*a*"
+    assert not hasattr(f"x {code('SES')}", "_repr_markdown_")  # f-strings make plain text: wrap in md()

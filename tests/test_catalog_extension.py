@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXTRA = {"models": {"extra_slopes": {"kind": "lmm", "label": "Extra: random slopes, w on the intercepts",
                                      "fixed": "y ~ x + w", "random": "~ 1 + x | cluster"}}}
 # what a dry run needs of the project (no outputs: every job is scheduled)
-PROJECT = ["Snakefile", "rules", "config", "report", "_quarto.yml", "data/raw", "data/reference", "tests/reference"]
+PROJECT = ["Snakefile", "rules", "config", "index.qmd", "report", "_quarto.yml", "data/raw", "data/reference", "tests/reference"]
 
 
 @pytest.fixture()

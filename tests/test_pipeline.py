@@ -18,7 +18,7 @@ import pytest
 from tests.fixtures.clinics import MISSING_AGE, MISSING_SBP, make_clinics
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["Snakefile", "rules", "config", "report", "_quarto.yml", "data/reference"]
+COPY = ["Snakefile", "rules", "config", "index.qmd", "report", "_quarto.yml", "data/reference"]
 
 pytestmark = pytest.mark.slow
 

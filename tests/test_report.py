@@ -21,7 +21,7 @@ from hlm.book.project import chapters
 from hlm.book.qmd import Cell, parse
 
 ROOT = Path(__file__).resolve().parents[1]
-QMDS = sorted((ROOT / "report").glob("*.qmd"))
+QMDS = [ROOT / "index.qmd", *sorted((ROOT / "report").glob("*.qmd"))]  # the home page sits at the root
 HASHES = ROOT / "tests" / "reference" / "notes_10gram_hashes.txt"
 
 

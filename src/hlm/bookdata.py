@@ -38,6 +38,11 @@ class UndeclaredArtifact(HlmError):
     """A chapter read an artifact that its front matter does not list."""
 
 
+class MissingArtifact(HlmError):
+    """A chapter read an artifact that is not built (a plain `quarto render` before
+    `make book`)."""
+
+
 class FailedFit(dict):
     """The record of a fit that failed: reading a result from it says which model failed
     and why, instead of a bare KeyError deep in a chapter."""
@@ -86,14 +91,24 @@ class BookData:
     def artifacts(self) -> Artifacts:
         return Artifacts(self.profile.name, self.root)
 
-    def _check(self, kind: str, name: str) -> None:
+    def _check(self, kind: str, name: str, path: Path | None = None) -> Path | None:
+        """`path`, the artifact `name` of `kind` this chapter reads, once checked: declared
+        in the chapter's front matter (under the pipeline) and built (under Quarto)."""
         if self.declared is not None and name not in self.declared[kind]:
             raise UndeclaredArtifact(
                 f"this chapter reads {kind[:-1]} '{name}' but its front matter does not list it; "
                 f"add it under `hlm: {kind}:` so the DAG knows the dependency")
+        if path is not None and not path.exists():
+            default = self.profile.name == self.config.get("dataset")
+            make = "make book" if default else f"make book DATASET={self.profile.name}"
+            raise MissingArtifact(
+                f"{path.relative_to(self.root) if path.is_relative_to(self.root) else path} is not built:"
+                f" the chapters show what the pipeline computes for dataset '{self.profile.name}', so run"
+                f" `{make}` at the project root first, then render again")
+        return path
 
     def fit(self, model: str) -> dict:
-        self._check("fits", model)
+        self._check("fits", model, self.artifacts.fit_path(model))
         if model not in self._cache:
             result = self.artifacts.fit(model)
             self._cache[model] = FailedFit(result) if "error" in result else result
@@ -129,13 +144,13 @@ class BookData:
         return self._cache[key]
 
     def students(self) -> pd.DataFrame:
-        self._check("tables", "students.parquet")
+        self._check("tables", "students.parquet", self.artifacts.students_path)
         if "students" not in self._cache:
             self._cache["students"] = read_students(self.artifacts.students_path)
         return self._cache["students"]
 
     def schools(self) -> pd.DataFrame:
-        self._check("tables", "schools.csv")
+        self._check("tables", "schools.csv", self.artifacts.schools_path)
         if "schools" not in self._cache:
             self._cache["schools"] = read_schools(self.artifacts.schools_path, self.profile)
         return self._cache["schools"]
@@ -143,8 +158,7 @@ class BookData:
     def merge_report(self) -> dict:
         """What the merge dropped or noticed (stored in merged.parquet's metadata)."""
         from hlm.data import read_merge_report
-        self._check("tables", "merged.parquet")
-        return read_merge_report(self.artifacts.table("merged.parquet"))
+        return read_merge_report(self._check("tables", "merged.parquet", self.artifacts.table("merged.parquet")))
 
     def figure(self, name: str) -> str:
         """Markdown for a prebuilt figure, with its caption and a `fig-` label."""
@@ -162,7 +176,7 @@ class BookData:
                     f"{', '.join(f'`{m}`' for m in unusable)}, not fitted here.)*")
         # relative to the chapter's directory (the kernel's working directory, here and
         # under Quarto), so the link also works in a plain `quarto render`
-        path = os.path.relpath(self.artifacts.figure_path(name), Path.cwd())
+        path = os.path.relpath(self._check("figures", name, self.artifacts.figure_path(name)), Path.cwd())
         meta = self.artifacts.figure_path(name, "json")  # what the figure job drew (cluster count)
         clusters = read_json(meta, kind="figure")["clusters"] if meta.exists() else None
         caption = spec.caption(self.profile, clusters)
@@ -189,9 +203,23 @@ def num(value, digits: int = 2) -> str:
     return text.replace("-", "\u2212") if text.startswith("-") else text
 
 
-def code(text) -> str:
+class Markdown(str):
+    """Text that is Markdown. An inline `{python} expr` shows a plain str literally
+    (Quarto escapes its `*`, `` ` ``, `[`, ...), and a value of this type as formatted
+    Markdown (its `text/markdown` form), under Quarto and the built-in executor alike."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def md(text) -> Markdown:
+    """`text` as Markdown, for an inline expression (`{python} md(f"... {code(name)}")`)."""
+    return Markdown(text)
+
+
+def code(text) -> Markdown:
     """Text as inline Markdown code (for names computed in Python)."""
-    return f"`{text}`"
+    return md(f"`{text}`")
 
 
 def pfmt(p: float) -> str:

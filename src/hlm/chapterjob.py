@@ -37,6 +37,10 @@ KERNEL_SETUP = (
 )
 KERNEL_GUARD = "__hlm_guard"
 
+#: The project's own keys in a chapter's front matter (Quarto knows the others): `hlm:`,
+#: the artifacts a chapter reads. tests/test_quarto_project.py holds chapters to this.
+FRONT_MATTER_KEYS = frozenset({"hlm"})
+
 #: The artifact kinds of a chapter's `hlm:` front matter and their path in the layout.
 _ARTIFACT_PATH = {
     "fits": lambda a, name: a.fit_path(name),

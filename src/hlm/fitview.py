@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hlm.bookdata import code, num, pfmt, pval
+from hlm.bookdata import Markdown, code, md, num, pfmt, pval
 from hlm.prose import excerpt as _excerpt
 from hlm.prose import verdict as _verdict
 
@@ -89,10 +89,10 @@ class FitView:
         """A fixed effect's standard error (NaN when the fit failed or lacks the term)."""
         return self.fit(name).get("se", {}).get(term, NAN)
 
-    def pv(self, name: str, term: str) -> str:
+    def pv(self, name: str, term: str) -> str | Markdown:
         """A fixed effect's p-value in prose ('p = ...'), or why there is none."""
         if not self.book.usable(name):
-            return f"not available ({code(name)} is not fitted on this dataset)"
+            return md(f"not available ({code(name)} is not fitted on this dataset)")
         return pfmt(self.fit(name)["p"][term])
 
     def g(self, name: str, i: int = 0, j: int = 0) -> float:
@@ -171,11 +171,11 @@ class FitView:
         """The p-value of the LRT of this pair (NaN when there is none)."""
         return lrt_pvalue(self.lrt(null, alt))
 
-    def lrt_text(self, null: str, alt: str) -> str:
+    def lrt_text(self, null: str, alt: str) -> str | Markdown:
         """The LRT of this pair in words, or why there is none."""
         missing = [m for m in (null, alt) if not self.book.usable(m)]
         if missing:
-            return f"no likelihood-ratio test ({' and '.join(map(code, missing))} not fitted on this dataset)"
+            return md(f"no likelihood-ratio test ({' and '.join(map(code, missing))} not fitted on this dataset)")
         row = self.lrt(null, alt)
         if row is None:
             return "(no likelihood-ratio test of this pair in the comparison)"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hlm.bookdata import num, pipe_table, pval
+from hlm.bookdata import Markdown, md, num, pipe_table, pval
 
 
 def peq(p: float) -> str:
@@ -68,9 +68,9 @@ def ordinal(k: int) -> str:
     return f"{k:,}{suffix}"
 
 
-def codes(cols) -> str:
+def codes(cols) -> Markdown:
     """Column names as inline code, separated by commas."""
-    return ", ".join("`" + str(c) + "`" for c in cols)
+    return md(", ".join("`" + str(c) + "`" for c in cols))
 
 
 def mark(ok) -> str:

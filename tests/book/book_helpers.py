@@ -16,18 +16,24 @@ def copy_fixture(dest: Path) -> Path:
     return dest
 
 
+def qmd_path(name: str) -> str:
+    """Where write_project puts chapter `name`."""
+    return "index.qmd" if name == "index" else f"report/{name}.qmd"
+
+
 def write_project(root: Path, chapters: dict[str, str], appendices: dict[str, str] | None = None,
                   common: str = "") -> Path:
-    """A small book project under `root`: report/<name>.qmd for each chapter text."""
+    """A small book project under `root`: report/<name>.qmd for each chapter text, but
+    index.qmd at the root (where Quarto wants the home page)."""
     (root / "report").mkdir(parents=True, exist_ok=True)
     (root / "report" / "_common.py").write_text(common)
     for name, text in {**chapters, **(appendices or {})}.items():
-        (root / "report" / f"{name}.qmd").write_text(textwrap.dedent(text).lstrip("\n"))
+        (root / qmd_path(name)).write_text(textwrap.dedent(text).lstrip("\n"))
     lines = ["project:", "  type: book", "book:", "  title: Mini", "  output-file: mini", "  chapters:"]
-    lines += [f"    - report/{name}.qmd" for name in chapters]
+    lines += [f"    - {qmd_path(name)}" for name in chapters]
     if appendices:
         lines.append("  appendices:")
-        lines += [f"    - report/{name}.qmd" for name in appendices]
+        lines += [f"    - {qmd_path(name)}" for name in appendices]
     (root / "_quarto.yml").write_text("\n".join(lines) + "\n")
     return root
 

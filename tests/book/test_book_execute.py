@@ -139,7 +139,7 @@ def test_cell_options_and_kernel_environment(tmp_path):
 def test_cli_run(tmp_path, monkeypatch):
     root = write_project(tmp_path, {"index": "# Preface {.unnumbered}\n\nOne `{python} 1 + 1`.\n"})
     monkeypatch.chdir(root)
-    assert run(["--dataset", "d", "--qmd", "report/index.qmd", "--out", "build/d/book/index.md"]) == 0
+    assert run(["--dataset", "d", "--qmd", "index.qmd", "--out", "build/d/book/index.md"]) == 0
     assert "One 2." in (root / "build/d/book/index.md").read_text()
 
 
@@ -192,6 +192,32 @@ def test_raising_inline_expression(tmp_path):
     with pytest.raises(BookError, match=r"report/bad.qmd:4: inline expression `undefined_name` raised NameError"):
         execute_chapter("report/bad.qmd", root / "out/bad.md", "d", root=root)
     assert not (root / "out/bad.md").exists()
+
+
+def test_inline_values_as_quarto_inserts_them(tmp_path):
+    """Quarto's Jupyter engine (jupyter-inline.ts): a str is literal text (its Markdown
+    characters escaped), a value with a text/markdown form is Markdown, a number its repr."""
+    text = ("# V {#sec-v}\n\n```{python}\n#| include: false\nclass Md(str):\n"
+            "    def _repr_markdown_(self):\n        return str(self)\n```\n\n"
+            "A `{python} 'x_1 *not* [a](b) 2.5'`, B `{python} Md('*yes*')`, C `{python} 7`, "
+            "D `{python} 0.5`, E `{python} None`.\n")
+    root = write_project(tmp_path, {"v": text})
+    execute_chapter("report/v.qmd", root / "out/v.md", "d", root=root)
+    md = (root / "out/v.md").read_text()
+    assert r"A x\_1 \*not\* \[a\]\(b\) 2\.5, B *yes*, C 7, D 0.5, E None." in md
+
+
+@pytest.mark.parametrize("expr, message", [
+    ("np.int64(3)", r"returns a numpy.int64 \(np.int64\(3\)\), which Quarto prints as its repr"),
+    ("'two\\nlines'", r"returns text with a line break"),
+    ("'a\\xa0b'", r"unprintable character \(such as a non-breaking space\)"),
+])
+def test_inline_values_quarto_would_print_as_repr_are_errors(tmp_path, expr, message):
+    text = f"# V {{#sec-v}}\n\n```{{python}}\nimport numpy as np\n```\n\nValue `{{python}} {expr}`.\n"
+    root = write_project(tmp_path, {"v": text})
+    with pytest.raises(BookError, match=r"report/v.qmd:7: inline expression .*" + message):
+        execute_chapter("report/v.qmd", root / "out/v.md", "d", root=root)
+    assert not (root / "out/v.md").exists()
 
 
 def test_inline_syntax_error(tmp_path):
@@ -366,7 +392,7 @@ def test_if_fitted_without_a_guard_is_an_error(tmp_path):
 def test_adapter_checks_config_files(tmp_path):
     root = write_project(tmp_path, {"index": "# Preface {.unnumbered}\n"})
     with pytest.raises(BookError, match=r"config file .*nope.yaml not found"):
-        execute_chapter("report/index.qmd", root / "out/index.md", "d", root=root, configfiles=["nope.yaml"])
+        execute_chapter("index.qmd", root / "out/index.md", "d", root=root, configfiles=["nope.yaml"])
 
 
 def test_cli_prints_book_errors_cleanly(tmp_path, monkeypatch, capsys):

@@ -13,7 +13,7 @@ from book_helpers import FIXTURE
 
 def test_chapters_in_reading_order_with_parts_and_appendices():
     assert chapters(FIXTURE / "_quarto.yml") == [
-        Path("report/index.qmd"), Path("report/intro.qmd"),
+        Path("index.qmd"), Path("report/intro.qmd"),
         Path("report/models.qmd"), Path("report/appendix-data.qmd"),
     ]
     book = load(FIXTURE / "_quarto.yml")

@@ -90,7 +90,9 @@ def test_html_numbers_and_resolved_references(built_book):
     assert "Appendix A — Data source" in app and "A.1 Variables" in app
     assert "Table A.1 lists the variables used in Chapter 1." in app
     assert "Table A.1: The variables" in app
-    assert "Read Chapter 1 first, then Chapter 2." in p["index.html"].plain
+    # from the unnumbered preface a section reference reads as its heading (as in Quarto)
+    assert ("Read 1 Introduction first, then 2 Models; Background and Appendix A — Data source"
+            " come after.") in p["index.html"].plain
     assert "The answer is 42." in p["index.html"].plain
     for name, page in p.items():
         assert not re.search(r"@(sec|fig|tbl|eq)-", page.plain), name
@@ -117,8 +119,9 @@ def test_every_internal_link_resolves(built_book):
     assert ("intro.html#eq-model", "Equation 1.1") in xref
     assert ("#eq-ols", "Equation 2.1") in xref
     assert ("intro.html#sec-background", "Section 1.1") in xref
-    assert ("models.html#sec-models", "Chapter 2") in set(p["intro.html"].links)
-    assert ("appendix-data.html#sec-data-source", "Appendix A") in set(p["intro.html"].links)
+    # a chapter is linked as its page, as Quarto links it
+    assert ("models.html", "Chapter 2") in set(p["intro.html"].links)
+    assert ("appendix-data.html", "Appendix A") in set(p["intro.html"].links)
 
 
 def test_html_navigation_callouts_math_code(built_book):
@@ -141,7 +144,7 @@ def test_html_navigation_callouts_math_code(built_book):
     assert '<div class="book-dataset">Data: Demo data: three schools</div>' in intro
     index = (out / "index.html").read_text()
     assert "<title>Fixture Book</title>" in index
-    assert '<p class="book-title-main">Fixture Book</p>' in index
+    assert '<h1 class="title book-title-main">Fixture Book</h1>' in index
     assert '<p class="book-dataset-main">Data: Demo data: three schools</p>' in index and "rel=\"prev\"" not in index
 
 
@@ -188,7 +191,8 @@ def test_pdf_references_resolved_typst_query(built_book):
     heads = json.loads(typst.query(str(typ), "heading", root=str(built_book["build"])))
     titles = [_content_text(h["body"]).replace(NBSP, " ") for h in heads]
     assert titles == ["Preface", "Basics", "1 Introduction", "1.1 Background", "2 Models",
-                      "2.1 Fitting", "Appendices", "Appendix A — Data source", "A.1 Variables"]
+                      "2.1 Fitting", "2.1.1 Checks", "Notes", "Appendices", "Appendix A — Data source",
+                      "A.1 Variables"]
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
@@ -353,7 +357,7 @@ def test_reference_to_a_block_left_out_by_the_data(tmp_path):
     root = write_project(tmp_path, {"index": INDEX, "a": "", "b": ""})
     build = root / "build" / "d" / "book"
     build.mkdir(parents=True)
-    (build / "index.md").write_text("---\nhlm-source: report/index.qmd\n---\n\n" + INDEX)
+    (build / "index.md").write_text("---\nhlm-source: index.qmd\n---\n\n" + INDEX)
     (build / "a.md").write_text("---\nhlm-source: report/a.qmd\nhlm-skipped:\n- tbl-gone\n---\n\n"
                                 "# A {#sec-a}\n\nSee @tbl-gone.\n")
     (build / "b.md").write_text("---\nhlm-source: report/b.qmd\n---\n\n# B {#sec-b}\n\nAs in @tbl-gone.\n")

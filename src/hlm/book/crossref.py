@@ -119,14 +119,27 @@ class Target:
     title: list = field(default_factory=list)  # heading inlines, for unnumbered sections
 
     def label(self, appendix: bool) -> list:
-        """Reference text (`@id`): "Figure 2.1", "Chapter 2", "Appendix A", "Section 2.3"."""
+        """Reference text (`@id`) as Quarto writes it: "Figure 2.1", "Table 2.1" and
+        "Equation 2.1" with a non-breaking space; "Chapter 2", "Appendix A" and "Section
+        2.3" with a plain one (Quarto's book cross-references, `formatCrossref` in
+        quarto-cli src/project/types/book/book-crossrefs.ts)."""
         if self.number is None:
             return list(self.title) or [Str(self.id)]
         if self.kind == "sec":
             word = ("Appendix" if appendix else "Chapter") if self.level == 1 else "Section"
-        else:
-            word = {"fig": "Figure", "tbl": "Table", "eq": "Equation"}[self.kind]
+            return [Str(word), SPACE, Str(self.number)]
+        word = {"fig": "Figure", "tbl": "Table", "eq": "Equation"}[self.kind]
         return [Str(f"{word}\u00a0{self.number}")]
+
+    def caption(self, appendix: bool) -> list:
+        """Reference text of a section from a page that numbers no sections (the
+        unnumbered preface): Quarto shows the heading as its index records it, "2
+        Title" for a chapter (a non-breaking space after the number), "Appendix A — Title", "Title" for a section."""
+        if self.number is None or self.level > 1:
+            return list(self.title) or [Str(self.id)]
+        if appendix:
+            return [Str("Appendix"), SPACE, Str(self.number), SPACE, Str("—"), SPACE, *self.title]
+        return [Str(f"{self.number}\u00a0"), SPACE, *self.title]
 
 
 @dataclass
@@ -160,6 +173,7 @@ class Numbering:
     appendix_pages: set[str] = field(default_factory=set)
     chapter_files: dict[str, str] = field(default_factory=dict)  # "x.qmd"/"x.md" -> page
     skipped: set[str] = field(default_factory=set)  # ids left out of this build by the data
+    number_sections: bool = True
 
 
 def _letters(n: int) -> str:
@@ -385,7 +399,7 @@ def _eq_label(inlines: list, i: int) -> str | None:
 
 
 def number_book(docs: list[ChapterDoc], number_sections: bool = True) -> Numbering:
-    numbering = Numbering()
+    numbering = Numbering(number_sections=number_sections)
     counters = {"chapter": 0, "appendix": 0}
     for doc in docs:
         number_chapter(doc, numbering, counters, number_sections)
@@ -404,7 +418,7 @@ def _typst_escape(s: str) -> str:
 
 def number_inlines(doc: ChapterDoc, numbering: Numbering, number: str, level: int) -> list:
     if level == 1 and doc.name in numbering.appendix_pages:
-        return [Str("Appendix"), Str("\u00a0" + number), SPACE, Str("—"), SPACE]
+        return [Str("Appendix"), SPACE, Str(number), SPACE, Str("—"), SPACE]
     return [{"t": "Span", "c": [["", ["header-section-number"], []], [Str(number)]]}, SPACE]
 
 
@@ -413,9 +427,16 @@ def resolve(doc: ChapterDoc, numbering: Numbering, fmt: str) -> dict:
     targets = numbering.targets
     appendix = numbering.appendix_pages
 
+    # Quarto numbers no sections on an unnumbered page (the preface), and there a
+    # section reference reads as the heading (`number-sections: false` in
+    # formatCrossref); so does every page of a book with `number-sections: false`
+    captions = doc.number is None or not numbering.number_sections
+
     def href(target: Target) -> str:
         if fmt == "typst" or target.page == doc.name:
             return "#" + target.id
+        if target.kind == "sec" and target.level == 1:  # a chapter: its page, as Quarto links it
+            return f"{target.page}.html"
         return f"{target.page}.html#{target.id}"
 
     def ref_inlines(cid: str, suppress: bool) -> list:
@@ -427,7 +448,9 @@ def resolve(doc: ChapterDoc, numbering: Numbering, fmt: str) -> dict:
             return [{"t": "Emph", "c": text_inlines(f"{what} not shown for this dataset")}]
         if target is None:
             raise BookError(f"{doc.where('@' + cid)}: unknown cross-reference @{cid}")
-        if suppress and target.number is not None:
+        if target.kind == "sec" and captions:
+            label = target.caption(target.page in appendix)
+        elif suppress and target.number is not None:
             label = [Str(target.number)]
         else:
             label = target.label(target.page in appendix)
@@ -481,14 +504,14 @@ def resolve(doc: ChapterDoc, numbering: Numbering, fmt: str) -> dict:
             attr, (short, cap), content = c
             target = targets.get(attr[0])
             if target and target.number:
-                prefix = text_inlines(f"Figure {target.number}:")
+                prefix = [Str(f"Figure\u00a0{target.number}:")]
                 cap = [{"t": "Plain", "c": prefix + [SPACE] + (cap[0]["c"] if cap and cap[0]["t"] in ("Plain", "Para") else [])}] + (cap[1:] if cap else [])
             return {"t": "Figure", "c": [attr, [short, cap], content]}
         if t == "Table":
             attr, (short, cap), *rest = c
             target = targets.get(attr[0])
             if target and target.number:
-                prefix = text_inlines(f"Table {target.number}:")
+                prefix = [Str(f"Table\u00a0{target.number}:")]
                 cap = [{"t": "Plain", "c": prefix + [SPACE] + (cap[0]["c"] if cap else [])}] + (cap[1:] if cap else [])
             return {"t": "Table", "c": [attr, [short, cap], *rest]}
         if t == "Div" and any(k in CALLOUTS for k in c[0][1]):
@@ -523,7 +546,10 @@ def _resolve_link(doc: ChapterDoc, numbering: Numbering, url: str, fmt: str) -> 
             if ident in doc.headers:  # a chapter-local heading without sec- prefix
                 return url
             raise BookError(f"{doc.where(url)}: link to unknown id {url}")
-        return url if fmt == "typst" or target.page == doc.name else f"{target.page}.html{url}"
+        if fmt == "typst" or target.page == doc.name:
+            return url
+        # Quarto links another page's chapter heading as the page itself (book-crossrefs.ts)
+        return f"{target.page}.html" + ("" if target.kind == "sec" and target.level == 1 else url)
     m = re.match(r"^([^:/?#]+\.(?:qmd|md))(#.*)?$", url)
     if m:
         page = numbering.chapter_files.get(Path(m.group(1)).name)

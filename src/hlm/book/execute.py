@@ -331,10 +331,31 @@ def _cell_markdown(cell: Cell, outputs: list, opts: dict, ctx: Context) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _inline_values(outputs) -> list[str]:
-    """The values the kernel displayed for the executor (`show_inline`)."""
-    return [o["data"][INLINE_MIME] for o in outputs
+def _inline_values(outputs) -> list[list[str]]:
+    """The [kind, text] values the kernel displayed for the executor (`show_inline`)."""
+    return [json.loads(o["data"][INLINE_MIME]) for o in outputs
             if o.get("output_type") == "display_data" and INLINE_MIME in o.get("data", {})]
+
+
+#: What Quarto escapes in a str an inline expression returns (`asEscapedMarkdown`)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+-.!])")
+
+
+def inline_markdown(kind: str, text: str, where: str, expr: str) -> str:
+    """The Markdown an inline expression's value becomes, as under Quarto: Markdown as
+    is, a str as literal text (its Markdown characters escaped), a number as its repr."""
+    if kind in ("markdown", "plain"):
+        return text
+    if kind == "text":
+        if repr(text)[1:-1] != text:
+            raise BookError(
+                f"{where}: inline expression `{expr}` returns text with a line break, a backslash,"
+                " both kinds of quotes or an unprintable character (such as a non-breaking space),"
+                " which Quarto prints as Python escapes; return md(...) for Markdown, or plain text")
+        return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    raise BookError(
+        f"{where}: inline expression `{expr}` returns {text}, which Quarto prints as its repr;"
+        " return text (e.g. num(x)), a Python int or float (int(x), float(x)), or md(...)")
 
 
 def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> dict[int, list[str]]:
@@ -381,7 +402,7 @@ def _run_guard(runner: Runner, guard: Guard, decide: str | None) -> tuple[bool, 
     code = f"__hlm_kernel.show_inline({decide}({guard.models!r}))"
     where = (guard.line, guard.line)
     outputs = runner.run(code, where, f"`if-fitted` block for {', '.join(guard.models)}")
-    decision = json.loads(_inline_values(outputs)[0])
+    decision = json.loads(_inline_values(outputs)[0][1])
     return decision["run"], decision["markdown"]
 
 
@@ -492,8 +513,8 @@ def execute_chapter(job: ChapterJob) -> Path:
                             inline_values.update(_run_inlines(runner, ctx, chapter.pieces, piece))
                         values = inline_values[id(piece)]
                         pieces_out, last = [], 0
-                        for (line, expr, start, end), value in zip(piece.inlines, values):
-                            pieces_out += [text[last:start], value]
+                        for (line, expr, start, end), (kind, value) in zip(piece.inlines, values):
+                            pieces_out += [text[last:start], inline_markdown(kind, value, f"{ctx.rel}:{line}", expr)]
                             last = end
                         pieces_out.append(text[last:])
                         text = "".join(pieces_out)

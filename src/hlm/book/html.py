@@ -63,7 +63,8 @@ def page(docs: list[ChapterDoc], numbering: Numbering, index: int, body: str, bo
     nav.append("</nav>")
     title = stringify(doc.title) or doc.name
     if doc.kind == "index":
-        block = [f'<header class="title-block"><p class="book-title-main">{escape(book["title"])}</p>']
+        # the book's title is the home page's first heading, as in Quarto's title block
+        block = [f'<header class="title-block"><h1 class="title book-title-main">{escape(book["title"])}</h1>']
         if book.get("subtitle"):
             block.append(f'<p class="book-subtitle-main">{escape(book["subtitle"])}</p>')
         if book.get("data_title"):

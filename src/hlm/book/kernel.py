@@ -62,8 +62,30 @@ def install() -> None:
     ip.run_line_magic("config", "InlineBackend.rc = {}")
 
 
+def inline_value(value) -> list[str]:
+    """[kind, text] of an inline `{python} expr`'s value, as Quarto's Jupyter engine
+    reads it (`resolveUserExpressions`, quarto-cli src/core/jupyter/jupyter-inline.ts):
+    "markdown" for a value with a Markdown form (`_repr_markdown_`), inserted as is;
+    "text" for a str, shown literally; "plain" for an int, float, bool or None, its
+    repr; "other" for anything else, whose repr Quarto would print (the executor
+    refuses it)."""
+    md = getattr(value, "_repr_markdown_", None)
+    text = md() if callable(md) else None
+    if isinstance(text, tuple):  # (data, metadata)
+        text = text[0]
+    if isinstance(text, str):
+        return ["markdown", text]
+    if type(value) is str:
+        return ["text", value]
+    if value is None or type(value) in (int, float, bool):
+        return ["plain", repr(value)]
+    return ["other", f"a {type(value).__module__}.{type(value).__qualname__} ({value!r:.60})"]
+
+
 def show_inline(value) -> None:
     """Display the value of an inline `{python} expr` for the executor to pick up."""
+    import json
+
     from IPython.display import display
 
-    display({INLINE_MIME: str(value)}, raw=True)
+    display({INLINE_MIME: json.dumps(inline_value(value))}, raw=True)

@@ -70,6 +70,28 @@ def _chapter_path(path: Path, entry: object, where: str) -> Path:
     return Path(entry)
 
 
+def is_home_page(qmd: Path) -> bool:
+    """Quarto's test for a book's home page: the file's path, relative to the project
+    directory, starts with `index.` (`isBookIndexPage`, quarto-cli
+    src/project/types/book/book-shared.ts), so it must sit at the project root."""
+    return qmd.as_posix().startswith("index.")
+
+
+def _home_page_first(path: Path, entries: list[Chapter]) -> list[Chapter]:
+    """The home page moved to the front, as Quarto does (`bookRenderItems`, quarto-cli
+    src/project/types/book/book-config.ts); no home page is Quarto's error too."""
+    homes = [ch for ch in entries if ch.kind == "index"]
+    if not homes:
+        misplaced = [str(ch.qmd) for ch in entries if ch.qmd.name.startswith("index.")]
+        hint = (f"; {misplaced[0]} does not count: Quarto takes the home page only from the"
+                " project root" if misplaced else "")
+        raise BookError(
+            f"{path}: the book has no home page: list index.qmd, at the project root next to"
+            f" {path.name}, under book.chapters{hint}"
+        )
+    return [homes[0]] + [ch for ch in entries if ch is not homes[0]]
+
+
 def load(quarto_yml: str | Path) -> Project:
     """Read a Quarto book project (`project: {type: book}`) from `_quarto.yml`."""
     path = Path(quarto_yml)
@@ -98,10 +120,10 @@ def load(quarto_yml: str | Path) -> Project:
                 entries.append(Chapter(qmd, "chapter", title))
         else:
             qmd = _chapter_path(path, entry, f"book.chapters[{i}]")
-            kind = "index" if (i == 0 and qmd.stem == "index") else "chapter"
-            entries.append(Chapter(qmd, kind, None))
+            entries.append(Chapter(qmd, "index" if is_home_page(qmd) else "chapter", None))
     for j, entry in enumerate(book.get("appendices") or []):
         entries.append(Chapter(_chapter_path(path, entry, f"book.appendices[{j}]"), "appendix", None))
+    entries = _home_page_first(path, entries)
     seen: dict[str, Path] = {}
     for ch in entries:
         if ch.name in seen:

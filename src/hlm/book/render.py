@@ -300,8 +300,6 @@ def render_builtin(project: Project, build_dir: Path, out_dir: Path, root: Path,
     t0 = time.perf_counter()
     docs = load_chapters(project, build_dir, root)
     numbering = number_book(docs, project.number_sections)
-    if docs[0].name != "index":
-        raise BookError(f"{project.path}: the first chapter must be index.qmd (the book's home page)")
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     stage.chmod(0o755)
     result: dict = {}
