@@ -128,7 +128,8 @@ def test_html_navigation_callouts_math_code(built_book):
     out = built_book["out"]
     intro = (out / "intro.html").read_text()
     assert '<nav id="sidebar">' in intro and 'class="chapter current"' in intro
-    assert '<li class="part">Basics</li>' in intro and '<li class="part">Appendices</li>' in intro
+    assert '<li class="part"><details open><summary>Basics</summary>' in intro
+    assert '<li class="part"><details open><summary>Appendices</summary>' in intro
     assert 'rel="prev" href="index.html"' in intro and 'rel="next" href="models.html"' in intro
     assert 'href="fixture-book.pdf"' in intro
     assert '<div class="callout callout-note">' in intro

@@ -11,8 +11,9 @@ and by kind; `STRICT` are the kinds that must not differ (numbers and reference 
     python -m hlm.book.compare _book/quarto > outline.json  # save one book's outline
 
 prints every difference and exits 1 if a STRICT kind differs; either book may be a
-saved outline. Both renderers are read
-from their final HTML, so the comparison needs no knowledge of either one's internals.
+saved outline. Both books are read from their final HTML, so the comparison needs no
+knowledge of either renderer's internals. Math is compared as its TeX (two pandoc
+versions write different MathML for the same TeX).
 """
 from __future__ import annotations
 

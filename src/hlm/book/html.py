@@ -1,9 +1,12 @@
-"""HTML pages of the built-in renderer: sidebar navigation, previous/next links."""
+"""HTML pages of the built-in renderer, laid out as Quarto's book pages: the sidebar
+(search box, chapters, parts as collapsible sections) that folds behind a toggle on
+narrow screens, "On this page" in the margin, previous/next links."""
 from __future__ import annotations
 
 from html import escape
 
 from hlm.book.crossref import ChapterDoc, Numbering, stringify
+from hlm.book.search import INDEX_FILE as SEARCH_INDEX
 
 
 def chapter_label(doc: ChapterDoc, numbering: Numbering) -> str:
@@ -14,7 +17,49 @@ def chapter_label(doc: ChapterDoc, numbering: Numbering) -> str:
     return title
 
 
+def _sections(doc: ChapterDoc, levels: tuple[int, ...], css: str) -> str:
+    """The page's sections (levels 2-3) as a nested list of links."""
+    out: list[str] = []
+    depth = 0
+    for level, ident, number, inl in doc.sections:
+        if level not in levels:
+            continue
+        k = levels.index(level) + 1
+        while depth < k:
+            out.append(f'<ul class="{css}">' if depth == 0 else "<ul>")
+            depth += 1
+        while depth > k:
+            out.append("</ul>")
+            depth -= 1
+        num = f'<span class="section-number">{escape(number)}</span> ' if number else ""
+        out.append(f'<li><a href="#{escape(ident)}">{num}{escape(stringify(inl))}</a></li>')
+    out += ["</ul>"] * depth
+    return "".join(out)
+
+
+def toc(doc: ChapterDoc) -> str:
+    """"On this page", as Quarto's margin table of contents (sections of levels 2-3)."""
+    items = _sections(doc, (2, 3), "toc")
+    if not items:
+        return ""
+    return f'<nav id="TOC" role="doc-toc"><h2 id="toc-title">On this page</h2>{items}</nav>'
+
+
+def _groups(docs: list[ChapterDoc]) -> list[tuple[str | None, list[ChapterDoc]]]:
+    """The chapters in reading order, grouped by part (appendices are a part)."""
+    groups: list[tuple[str | None, list[ChapterDoc]]] = []
+    for doc in docs:
+        part = "Appendices" if doc.kind == "appendix" else doc.part
+        if not groups or groups[-1][0] != part:
+            groups.append((part, []))
+        groups[-1][1].append(doc)
+    return groups
+
+
 def sidebar(docs: list[ChapterDoc], numbering: Numbering, current: ChapterDoc, book: dict) -> str:
+    """The book's navigation, as Quarto's book sidebar: the title, a search box, the
+    chapters with their parts as collapsible sections, the PDF; the current chapter's
+    sections (shown where the page has no room for "On this page")."""
     out = ['<nav id="sidebar">']
     out.append(f'<div class="book-title"><a href="index.html">{escape(book["title"])}</a></div>')
     if book.get("subtitle"):
@@ -23,27 +68,20 @@ def sidebar(docs: list[ChapterDoc], numbering: Numbering, current: ChapterDoc, b
         out.append(f'<div class="book-dataset">Data: {escape(book["data_title"])}</div>')
     if book.get("author"):
         out.append(f'<div class="book-author">{escape(", ".join(book["author"]))}</div>')
+    out.append('<div id="search" role="search"><input id="search-input" type="search" placeholder="Search"'
+               ' aria-label="Search the book" autocomplete="off"><ul id="search-results"></ul></div>')
     out.append('<ul class="chapters">')
-    part = None
-    in_appendix = False
-    for doc in docs:
-        if doc.kind == "appendix" and not in_appendix:
-            in_appendix = True
-            out.append('<li class="part">Appendices</li>')
-        elif doc.part != part and doc.part:
-            out.append(f'<li class="part">{escape(doc.part)}</li>')
-        part = doc.part
-        cls = "chapter current" if doc is current else "chapter"
-        out.append(f'<li class="{cls}"><a href="{doc.name}.html">{chapter_label(doc, numbering)}</a>')
-        if doc is current:
-            secs = [(lvl, i, n, inl) for lvl, i, n, inl in doc.sections if lvl == 2]
-            if secs:
-                out.append('<ul class="sections">')
-                for _, ident, number, inl in secs:
-                    num = f'<span class="section-number">{escape(number)}</span> ' if number else ""
-                    out.append(f'<li><a href="#{escape(ident)}">{num}{escape(stringify(inl))}</a></li>')
-                out.append("</ul>")
-        out.append("</li>")
+    for part, members in _groups(docs):
+        if part:
+            out.append(f'<li class="part"><details open><summary>{escape(part)}</summary><ul class="chapters">')
+        for doc in members:
+            cls = "chapter current" if doc is current else "chapter"
+            out.append(f'<li class="{cls}"><a href="{doc.name}.html">{chapter_label(doc, numbering)}</a>')
+            if doc is current:
+                out.append(_sections(doc, (2,), "sections"))
+            out.append("</li>")
+        if part:
+            out.append("</ul></details></li>")
     out.append("</ul>")
     if book.get("pdf"):
         out.append(f'<div class="downloads"><a href="{escape(book["pdf"])}">Download PDF</a></div>')
@@ -84,13 +122,19 @@ def page(docs: list[ChapterDoc], numbering: Numbering, index: int, body: str, bo
 <meta name="generator" content="hlm.book (pandoc + typst)">
 <title>{escape(head_title)}</title>
 <link rel="stylesheet" href="assets/book.css">
+<script src="{SEARCH_INDEX}" defer></script>
+<script src="assets/book.js" defer></script>
 </head>
 <body>
+<input type="checkbox" id="sidebar-toggle" class="sidebar-toggle" aria-hidden="true" tabindex="-1">
+<header id="topbar"><label for="sidebar-toggle" class="sidebar-toggle-button" title="Contents">&#9776;</label>
+<span class="topbar-title">{chapter_label(doc, numbering)}</span></header>
 {sidebar(docs, numbering, doc, book)}
 <main id="content">
 {body}
 {''.join(nav)}
 </main>
+{toc(doc)}
 </body>
 </html>
 """

@@ -35,6 +35,7 @@ from hlm.book import BookError, BookJob
 from hlm.book.crossref import ChapterDoc, number_book, resolve, walk
 from hlm.book.html import page
 from hlm.book.project import Project, load, split_front_matter
+from hlm.book.search import page_entries, write_index
 
 PANDOC_FORMAT = "markdown"
 
@@ -224,21 +225,25 @@ def _copy_assets(build_dir: Path, out: Path, docs: list[ChapterDoc]) -> None:
     (out / "assets").mkdir(exist_ok=True)
     css = asset("book.css") + "\n/* code highlighting (Pygments) */\n" + pygments_css() + "\n"
     (out / "assets" / "book.css").write_text(css, encoding="utf-8")
+    (out / "assets" / "book.js").write_text(asset("book.js"), encoding="utf-8")
 
 
 def render_html(docs, numbering, out: Path, book: dict) -> None:
     def one(i):
         doc = docs[i]
         ast = resolve(doc, numbering, "html")
+        entries = page_entries(doc, ast)  # before highlighting turns code blocks into raw HTML
         args = ["-f", "json", "-t", "html5", "--mathml", "--wrap=none", "--section-divs=false"]
         if highlight_code_blocks(ast):
             args.append(no_highlight_flag())
         body = pandoc(args, json.dumps(ast), str(doc.texts[-1][0]), doc.where)
         (out / f"{doc.name}.html").write_text(page(docs, numbering, i, body, book), encoding="utf-8")
+        return entries
 
     highlight_code_blocks({"blocks": []})  # import Pygments here: first imports in threads fail at random
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        list(pool.map(one, range(len(docs))))
+        pages = list(pool.map(one, range(len(docs))))
+    write_index([entry for entries in pages for entry in entries], out)
 
 
 def typst_source(docs, numbering, book: dict) -> str:
