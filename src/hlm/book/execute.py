@@ -358,11 +358,11 @@ def inline_markdown(kind: str, text: str, where: str, expr: str) -> str:
         " return text (e.g. num(x)), a Python int or float (int(x), float(x)), or md(...)")
 
 
-def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> dict[int, list[str]]:
+def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> dict[int, list[list[str]]]:
     """Evaluate the inline expressions of `first` and of the prose after it, up to the
     next cell, in one kernel round trip (they all run after the same cells).
 
-    Returns {id(prose): [str(value), ...]}.
+    Returns {id(prose): [[kind, text], ...]} (see `hlm.book.kernel.inline_value`).
     """
     k = pieces.index(first)
     chunks: list[Prose] = []
@@ -385,7 +385,7 @@ def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> di
     vals = _inline_values(runner.run(code, (line0, line0), f"inline expression `{expr0}`", blame))
     if len(vals) != len(batch):  # pragma: no cover - each expression displays one value
         raise BookError(f"{ctx.rel}:{line0}: inline expressions returned {len(vals)} values for {len(batch)}")
-    out: dict[int, list[str]] = {}
+    out: dict[int, list[list[str]]] = {}
     i = 0
     for p in chunks:
         out[id(p)] = vals[i:i + len(p.inlines)]

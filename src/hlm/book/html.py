@@ -38,7 +38,7 @@ def _sections(doc: ChapterDoc, levels: tuple[int, ...], css: str) -> str:
 
 
 def toc(doc: ChapterDoc) -> str:
-    """"On this page", as Quarto's margin table of contents (sections of levels 2-3)."""
+    """The "On this page" list, as Quarto's margin table of contents (levels 2-3)."""
     items = _sections(doc, (2, 3), "toc")
     if not items:
         return ""
