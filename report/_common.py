@@ -16,7 +16,7 @@ except ImportError:  # a plain `quarto render` with another Python
                       " (it creates .venv and builds what the chapters show), then render with"
                       " QUARTO_PYTHON=.venv/bin/python (or with .venv activated)") from None
 
-from hlm.bookdata import BookData, call_block, code, md, num, pfmt, pipe_table, plural, pval
+from hlm.bookdata import BookData, call_block, code, code_shown, md, num, pfmt, pipe_table, plural, pval
 from hlm.fitview import FitView, inside, lincomb
 from hlm.prose import (codes, mark, numbered_table, ordinal, peq, reduction, shown, sig, sign_word, times,
                        which_sig)
@@ -59,7 +59,7 @@ def table(df, caption, label):
 
 
 __all__ = ["book", "profile", "P", "fit", "students", "schools", "figure", "num", "plural", "pval", "pfmt",
-           "code", "md", "call_block", "pd", "np", "pipe_table",
+           "code", "code_shown", "md", "call_block", "pd", "np", "pipe_table",
            "CL", "UN", "CLS", "UNS", "XL", "YL", "WL", "ref", "other", "W_TERM", "XW_TERM",
            "fits", "ok", "fe", "se", "pv", "g", "sd", "cor", "sigma2", "shift", "fe_table", "vc_text",
            "sas_terms", "lrt", "lrt_p", "lrt_text", "verdict", "excerpt", "equivalents", "table",

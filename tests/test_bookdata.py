@@ -70,3 +70,17 @@ def test_markdown_values_keep_their_type_through_helpers():
     assert code("SES") == "`SES`" and code("SES")._repr_markdown_() == "`SES`"
     assert md("*a*")._repr_markdown_() == "*a*"
     assert not hasattr(f"x {code('SES')}", "_repr_markdown_")  # f-strings make plain text: wrap in md()
+
+
+def test_shown_names_once_a_chapter_has_loaded_its_dataset(hsb40, config, monkeypatch):
+    import json
+    import hlm.bookdata as bookdata
+    monkeypatch.setattr(bookdata, "_CURRENT", None)
+    assert bookdata.shown_names() == "{}"  # books that read no dataset show code as written
+    monkeypatch.setattr(bookdata, "_CURRENT", BookData(profile=hsb40, config=config))
+    names = json.loads(bookdata.shown_names())
+    assert names["P.x"] == names["profile.x"] == "SES" and names["P.cluster"] == "School"
+    assert names["P.cvar_x"] == "cvar_SES" and names["P.w_term"] == "SectorPublic"
+    assert names["P.female"] == "Female" and names["P.schools"] == "data/raw/hsb_schools.csv"
+    block = bookdata.code_shown('tab(s, P.sex, P.w)\n')
+    assert block == '```python\ntab(s, "Sex", "Sector")\n```\n' and block._repr_markdown_() == block

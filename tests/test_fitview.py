@@ -21,7 +21,8 @@ FIT = {"model": "m", "fixed": "MathAch ~ SES * Sector", "random": "~ 1 + SES | S
        "p": {"(Intercept)": 1e-9, "SES": 1e-8, "SectorPublic": 0.17, "SES:SectorPublic": 0.09},
        "vcov": np.diag([0.25, 0.04, 0.49, 0.09]).tolist(),
        "G": [[4.0, 0.5], [0.5, 1.0]], "re_sd": {"(Intercept)": 2.0, "SES": 1.0}, "re_cor": [[1, 0.25], [0.25, 1]],
-       "re_names": ["(Intercept)", "SES"], "sigma": 6.0, "summary": "Linear mixed model\n"}
+       "re_names": ["(Intercept)", "SES"], "sigma": 6.0, "summary": "Linear mixed model\n",
+       "intervals": {"reStruct": {"sd(SES)": {"lower": 0.25, "est": 1.0, "upper": 1.9}}}}
 COMPARISON = {"lrt": [{"null": "a", "alt": "m", "statistic": 4.2, "df": 2, "p": 0.12, "p_boundary": 0.08,
                        "criterion": "REML"},
                       {"null": "b", "alt": "m", "statistic": 9.0, "df": 1, "p": 0.003, "criterion": "ML"}]}
@@ -81,3 +82,9 @@ def test_equivalents_in_r_and_sas():
     assert "lme(MathAch ~ SES * Sector, data, random = ~ 1 + SES | School)" in text
     assert "CLASS School Sector;" in text and "RANDOM INTERCEPT SES / SUBJECT = School TYPE = UN;" in text
     assert text.endswith("Linear mixed model\n```\n:::") and v.equivalents("bad") == ""
+
+
+def test_sd_interval_or_nans():
+    view = FitView(book(m=FIT))
+    assert view.sd_interval("m", "SES") == (0.25, 1.9)
+    assert all(math.isnan(v) for v in view.sd_interval("m", "(Intercept)"))

@@ -21,7 +21,8 @@ def test_ratios_signs_and_reductions():
 
 def test_verdict_of_a_slope_test():
     assert prose.verdict(float("nan"), "schools") == ""
-    assert "no evidence" in prose.verdict(0.5, "schools")
+    assert "no clear evidence" in prose.verdict(0.5, "schools")
+    assert "not evidence that they are equal" in prose.verdict(0.5, "schools")  # absence of evidence
     assert "weak" in prose.verdict(0.07, "schools")
     assert prose.verdict(0.001, "clinics").endswith("differ between clinics.")
 

@@ -16,10 +16,11 @@ complete: change a fit and exactly the chapters that read it re-execute.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -72,10 +73,12 @@ class BookData:
     _explained: set = field(default_factory=set, repr=False)  # models explained in full
 
     @classmethod
-    @cache
     def current(cls) -> "BookData":
         """The chapter's BookData (one per kernel, shared by `_common` and the guards)."""
-        return cls.from_env()
+        global _CURRENT
+        if _CURRENT is None:
+            _CURRENT = cls.from_env()
+        return _CURRENT
 
     @classmethod
     def from_env(cls) -> "BookData":
@@ -183,13 +186,43 @@ class BookData:
         return f"![{caption}]({path}){{#{label}}}"
 
 
+_CURRENT: BookData | None = None
+
+#: The profile's attributes that echoed code shows as their values (`P.x` as "SES"),
+#: as a reader of this build would type them: columns, coefficient names, labels, the
+#: reference level of w and the raw files (relative to the project root).
+SHOWN_ATTRIBUTES = ("y", "x", "w", "cluster", "cvar_x", "dvar_x", "sex", "female", "w_term", "xw_term",
+                    "w_reference", "cluster_label", "unit_label", "students", "schools")
+
+
+def shown_names() -> str:
+    """For the executor: JSON {"P.x": "SES", "profile.x": "SES", ...}, once the chapter
+    has loaded its dataset (`_common`); {} before, and in books that read no dataset."""
+    if _CURRENT is None:
+        return "{}"
+    names = {}
+    for attr in SHOWN_ATTRIBUTES:
+        value = getattr(_CURRENT.profile, attr)
+        if isinstance(value, Path):
+            value = value.relative_to(_CURRENT.root).as_posix() if value.is_relative_to(_CURRENT.root) else str(value)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            names.update({f"P.{attr}": value, f"profile.{attr}": value})
+    return json.dumps(names)
+
+
+def code_shown(code: str) -> Markdown:
+    """A Python code block for an `output: asis` cell, showing `code` as echoed code is
+    shown: the profile's names as this build's values (`P.x` as "SES")."""
+    from hlm.book.codeview import shown_code
+    return md("```python\n" + shown_code(code.strip("\n"), json.loads(shown_names())) + "\n```\n")
+
+
 def guard(models: list[str]) -> str:
     """For the executor's ``if-fitted`` blocks: JSON {"run": ..., "markdown": ...}.
 
     The first model is the block's own. Usable fits run the block, after a note if
     the block's own fit is singular; otherwise the explanation of each model that
     cannot be shown replaces it."""
-    import json
     book = BookData.current()
     unusable = [m for m in models if not book.status(m).usable]
     return json.dumps({"run": not unusable, "markdown": book.explain(*(unusable or models[:1]))})

@@ -28,14 +28,19 @@ from hlm.config import configfiles_from_env
 from hlm.errors import user_errors
 
 #: Defined in the chapter's kernel before the chapter runs: the guard of `if-fitted`
-#: blocks. hlm.bookdata is imported when a block first asks (not at set-up, so that
-#: the chapter alone decides when its modules, matplotlib among them, are imported).
+#: blocks, and the names echoed code shows as the dataset's columns. hlm.bookdata is
+#: imported when first asked (not at set-up, so that the chapter alone decides when
+#: its modules, matplotlib among them, are imported).
 KERNEL_SETUP = (
     "def __hlm_guard(models):\n"
     "    import hlm.bookdata\n"
-    "    return hlm.bookdata.guard(models)"
+    "    return hlm.bookdata.guard(models)\n"
+    "def __hlm_shown_names():\n"
+    "    import hlm.bookdata\n"
+    "    return hlm.bookdata.shown_names()"
 )
 KERNEL_GUARD = "__hlm_guard"
+KERNEL_SHOWN_NAMES = "__hlm_shown_names"
 
 #: The project's own keys in a chapter's front matter (Quarto knows the others): `hlm:`,
 #: the artifacts a chapter reads. tests/test_quarto_project.py holds chapters to this.
@@ -104,7 +109,8 @@ def chapter_job(
         "HLM_CHAPTER": rel,
     }
     return ChapterJob(qmd=Path(qmd), out=Path(out), root=root, env=env,
-                      setup_code=KERNEL_SETUP, guard=KERNEL_GUARD, timeout=timeout)
+                      setup_code=KERNEL_SETUP, guard=KERNEL_GUARD, shown_names=KERNEL_SHOWN_NAMES,
+                      timeout=timeout)
 
 
 def execute_chapter(qmd: str | Path, out: str | Path, dataset: str, root: str | Path | None = None,

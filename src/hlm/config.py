@@ -124,6 +124,12 @@ class Profile:
         role = self.roles.get("sex")
         return role.column if role else None
 
+    @property
+    def female(self) -> Any:
+        """The sex column's value for female units (None without a sex role)."""
+        role = self.roles.get("sex")
+        return role.female if role else None
+
     def has(self, role: str) -> bool:
         return role in self.roles
 

@@ -104,6 +104,12 @@ class FitView:
         """The standard deviation of a random effect."""
         return self.fit(name).get("re_sd", {}).get(term, NAN)
 
+    def sd_interval(self, name: str, term: str) -> tuple[float, float]:
+        """The approximate 95% interval (nlme's `intervals`) of a random effect's standard
+        deviation; NaNs when the fit has none (e.g. a singular fit)."""
+        block = ((self.fit(name).get("intervals") or {}).get("reStruct") or {}).get(f"sd({term})") or {}
+        return block.get("lower", NAN), block.get("upper", NAN)
+
     def cor(self, name: str) -> float:
         """The correlation of the two random effects."""
         f = self.fit(name)

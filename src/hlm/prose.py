@@ -52,9 +52,10 @@ def verdict(p: float, clusters: str) -> str:
     if not p == p:
         return ""
     if p >= 0.1:
-        return ("With a p-value this large, the spread of the estimated slopes is no more than "
-                "sampling error alone would produce: the data give no evidence that the true "
-                "slopes differ.")
+        return ("With a p-value this large, sampling error alone could produce the spread of the "
+                "estimated slopes, so the test finds no clear evidence that the true slopes differ. "
+                "That is not evidence that they are equal: with this many " + clusters + ", a slope "
+                "variance of moderate size would often go undetected.")
     if p >= 0.05:
         return ("The evidence that the true slopes differ is weak: the p-value is above the "
                 "usual 5% threshold, but not by much.")

@@ -42,6 +42,10 @@ class ChapterJob:
     guard: str | None = None
     #: seconds a cell may run (None: $HLM_CELL_TIMEOUT, default 600)
     timeout: int | None = None
+    #: the name of a callable defined in the kernel that returns JSON {"P.x": "SES", ...}:
+    #: attributes that echoed code shows as their values (`hlm.book.codeview`); it is
+    #: asked before an echoed cell until it names any. None: code is shown as written
+    shown_names: str | None = None
 
 
 @dataclass(frozen=True)

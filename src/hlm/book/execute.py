@@ -33,6 +33,7 @@ from pathlib import Path
 import yaml
 
 from hlm.book import BookError, ChapterJob
+from hlm.book.codeview import shown_code
 from hlm.book.kernel import INLINE_MIME
 from hlm.book.qmd import Cell, Guard, GuardEnd, Prose, parse
 
@@ -70,6 +71,7 @@ class Context:
     stage: Path            # staging dir for the assets (becomes <name>_files)
     assets_name: str       # "<name>_files"
     copied: dict = field(default_factory=dict)  # source path -> asset file name
+    shown: dict = field(default_factory=dict)   # names echoed code shows as values (codeview)
 
     def asset(self, filename: str) -> str:
         return f"{self.assets_name}/{filename}"
@@ -243,7 +245,7 @@ def _cell_markdown(cell: Cell, outputs: list, opts: dict, ctx: Context) -> str:
     """The markdown a cell becomes: echoed code, then its outputs."""
     parts: list[str] = []
     if opts.get("echo", True) and cell.code.strip():
-        parts.append(code_block(cell.code, "python"))
+        parts.append(code_block(shown_code(cell.code, ctx.shown), "python"))
     if opts.get("output", True) is False:
         return "\n\n".join(parts)
     asis = opts.get("output") == "asis"
@@ -393,6 +395,12 @@ def _run_inlines(runner: Runner, ctx: Context, pieces: list, first: Prose) -> di
     return out
 
 
+def _shown_names(runner: Runner, ask: str, line: int) -> dict:
+    """The names echoed code shows as values, as the job's kernel callable `ask` says."""
+    outputs = runner.run(f"__hlm_kernel.show_inline({ask}())", (line, line), "the names shown in echoed code")
+    return json.loads(_inline_values(outputs)[0][1])
+
+
 def _run_guard(runner: Runner, guard: Guard, decide: str | None) -> tuple[bool, str]:
     """Ask the job's guard (`decide`, a callable in the kernel) whether the guarded
     models can be shown: (run the block?, Markdown to write before it, or instead of it)."""
@@ -531,6 +539,8 @@ def execute_chapter(job: ChapterJob) -> Path:
                 if not opts.get("include", True):
                     chunks.append("")
                     continue
+                if job.shown_names and not ctx.shown and opts.get("echo", True):
+                    ctx.shown = _shown_names(runner, job.shown_names, piece.line)
                 md = _cell_markdown(piece, outputs, opts, ctx)
                 chunks.append("\n" + md + "\n" if md else "")
         finally:

@@ -1,7 +1,7 @@
 """Mixed-model figures: the one-way random-effects model (GLS mean, BLUE vs BLUP,
 shrinkage) and the random-slopes model (BLUP lines, BLUEs and BLUPs in beta space).
 
-Colours follow the notes: BLUEs blue, BLUPs red, the GLS / population mean green.
+Colours: BLUEs blue, BLUPs orange (vermillion; the notes draw them red), the GLS / population mean green.
 """
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def rs_blup_lines(students, schools=None, fits=None, profile=None) -> Figure:
 
 @styled
 def rs_beta(students, schools=None, fits=None, profile=None) -> Figure:
-    """Fig. 19: BLUEs (blue) and BLUPs (red) in beta space with their dispersion ellipses,
+    """Fig. 19: BLUEs (blue) and BLUPs (orange) in beta space with their dispersion ellipses,
     and the estimated mean line of each level of w (green) with the ellipse of G."""
     tab, levels, means = _random_slopes(students, fits, profile, with_blue=True)
     G = np.asarray(need(fits, "ints_slopes", "G"), float)

@@ -183,7 +183,7 @@ _add("ow_by_school_zoom", "mixed.ow_by_school_zoom", fits=("oneway",), group="mi
     "The previous figure zoomed in on the three estimates: the GLS estimate usually lies between the "
     "{u} mean (weights by {c} size) and the mean of {c} means (equal weights)."), large=_SUBSET_REST)
 _add("ow_blue_blup", "mixed.ow_blue_blup", fits=("oneway",), group="mixed", caption=(
-    "For each {c}, the BLUE (its sample mean, blue) and the BLUP (red), which is pulled toward "
+    "For each {c}, the BLUE (its sample mean, blue) and the BLUP (orange), which is pulled toward "
     "the GLS estimate of the overall mean."), large=_SUBSET_REST)
 _add("ow_shrinkage", "mixed.ow_shrinkage", fits=("oneway",), group="mixed", caption=(
     "Shrinkage against {c} sample size: each arrow goes from a {c}'s BLUE to its BLUP, toward the "
@@ -192,7 +192,7 @@ _add("rs_blup_lines", "mixed.rs_blup_lines", fits=("ints_slopes",), number=18, g
     "Each {c}'s BLUP line from the model with random intercepts and {x} slopes and {w} effects "
     "on both, with the estimated mean line of each {w}."), large=_SUBSET_REST)
 _add("rs_beta", "mixed.rs_beta", fits=("ints_slopes", "fe_lines"), number=19, group="mixed", caption=(
-    "Beta space: the {c}s' least-squares lines (BLUEs, blue) and BLUPs (red), each cloud with its "
+    "Beta space: the {c}s' least-squares lines (BLUEs, blue) and BLUPs (orange), each cloud with its "
     "dispersion ellipse, and each {w}'s estimated mean line (green) with the ellipse of G. As "
     "theory predicts, the BLUPs tend to vary less than G and the BLUEs more, especially in slope."),
      large=_SUBSET_REST)
