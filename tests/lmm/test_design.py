@@ -121,3 +121,17 @@ def test_unidentifiable_variance_components_refused():
     two["y"] = two["x"] + rng.normal(size=30)
     with pytest.raises(ModelError, match="too few for 30 random effects"):
         fit(two, fixed="y ~ x", random="~ 1 + x | g")
+
+
+def test_design_without_a_cluster_is_the_design_of_the_data_without_it():
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"g": rng.choice(list("abcd"), 60), "x": rng.normal(size=60)})
+    d["y"] = d["x"] + rng.normal(size=60)
+    d.index = [f"r{i}" for i in range(60)]
+    full = build_design(d, "y ~ x", "~ 1 + x | g")
+    j = full.group_ids.index("c")
+    small, direct = full.without(j), build_design(d[d["g"] != "c"], "y ~ x", "~ 1 + x | g")
+    for field in ("y", "X", "Z", "starts", "counts", "codes"):
+        assert np.array_equal(getattr(small, field), getattr(direct, field)), field
+    assert small.group_ids == direct.group_ids and list(small.row_labels) == list(direct.row_labels)
+    assert np.array_equal(small.unsort(small.y), direct.unsort(direct.y))  # back in input order

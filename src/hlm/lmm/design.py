@@ -11,7 +11,7 @@ Coefficient names follow R: ``(Intercept)``, ``ses``, ``SectorPublic``,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,18 @@ class Design:
     @property
     def J(self) -> int:
         return self.starts.shape[0]
+
+    def without(self, j: int) -> "Design":
+        """The design without cluster `j` (its rows removed), for deletion diagnostics."""
+        keep = self.codes != j
+        counts = np.delete(self.counts, j)
+        rows = self.order[keep] if self.order is not None else np.flatnonzero(keep)  # input rows kept
+        kept = np.sort(rows)
+        return replace(self, y=self.y[keep], X=self.X[keep], Z=self.Z[keep],
+                       group_ids=self.group_ids[:j] + self.group_ids[j + 1:],
+                       starts=np.cumsum(counts) - counts, counts=counts,
+                       codes=np.repeat(np.arange(len(counts)), counts),
+                       order=np.searchsorted(kept, rows), row_labels=self.row_labels[kept])
 
     def unsort(self, v: np.ndarray) -> np.ndarray:
         """Put a per-row vector in sorted order back into input row order."""

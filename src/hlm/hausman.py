@@ -1,0 +1,54 @@
+"""The Hausman test: the within (fixed-effects) against the random-effects estimates of
+the level-1 slopes.
+
+Under the random-intercept model ``y ~ x + (1 | cluster)`` both the within estimator
+(OLS with one intercept per cluster, :func:`hlm.within.common_slopes`) and the mixed
+model's GLS estimator are consistent for the slopes of x, and GLS is the efficient one.
+When the cluster effects are correlated with x (a contextual effect: clusters with a
+higher mean x have a different intercept), GLS is biased and the within estimator is
+not. Hausman's statistic compares the two:
+
+    H = (b_FE - b_RE)' [V_FE - V_RE]^-1 (b_FE - b_RE),  chi-squared with k DF (k slopes)
+
+under the null of no correlation. ``V_FE`` is OLS's covariance (residual variance on
+n - J - k DF, as R's ``lm`` with cluster dummies), ``V_RE`` the mixed model's. When
+``V_FE - V_RE`` is not positive definite (it can happen in samples), the statistic
+uses its Moore-Penrose inverse and the record says so, as R's ``plm::phtest`` warns.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from hlm import lmm
+from hlm.within import Groups, common_slopes
+
+
+def hausman(data: pd.DataFrame, y: str, xs: list[str], cluster: str, method: str = "REML") -> dict:
+    """The Hausman test of the slopes of `xs` (level-1 columns) in a random-intercept
+    model of `y` with clusters `cluster`; the random-effects fit is by `method`."""
+    d = data[[y, *xs, cluster]]
+    codes = pd.factorize(d[cluster], sort=True)[0]
+    g = Groups(codes)
+    k, J = len(xs), g.J
+    names = ["(Intercept)"] + [f"cluster{j}" for j in range(1, J)] + list(xs)
+    fe = common_slopes(g, d[xs].to_numpy(float), d[y].to_numpy(float), names)
+    L = np.hstack([np.zeros((k, J)), np.eye(k)])
+    b_fe, V_fe = fe.combine(L)
+    re = lmm.fit(d, f"{y} ~ {' + '.join(xs)}", f"~ 1 | {cluster}", method=method)
+    idx = [re.x_names.index(x) for x in xs]
+    b_re, V_re = re.fixef[idx], re.vcov[np.ix_(idx, idx)]
+    diff, V = b_fe - b_re, V_fe - V_re
+    eig = np.linalg.eigvalsh(V)
+    positive = bool(eig.min() > 1e-12 * max(abs(eig.max()), 1e-300))
+    stat = float(diff @ (np.linalg.solve(V, diff) if positive else np.linalg.pinv(V) @ diff))
+    df = k if positive else int(np.sum(eig > 1e-12 * max(abs(eig.max()), 1e-300)))
+    return {
+        "slopes": list(xs),
+        "fe": dict(zip(xs, map(float, b_fe))), "se_fe": dict(zip(xs, map(float, np.sqrt(np.diag(V_fe))))),
+        "re": dict(zip(xs, map(float, b_re))), "se_re": dict(zip(xs, map(float, np.sqrt(np.diag(V_re))))),
+        "re_method": method, "statistic": stat, "df": df,
+        "p": float(stats.chi2.sf(stat, df)) if df > 0 else float("nan"),
+        "positive_definite": positive,
+    }

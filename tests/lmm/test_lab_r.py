@@ -1,0 +1,57 @@
+"""Multilevel R² (hlm.lmm.r2) and influence by cluster deletion (hlm.lmm.influence)
+against R: tests/reference/lab/lab_r.json (lme4 fits and a loop of lme4 refits)."""
+import json
+from pathlib import Path
+
+import pytest
+
+from hlm import lmm
+from hlm.lmm.influence import cluster_deletion
+from hlm.lmm.r2 import nakagawa, snijders_bosker
+
+R = json.loads((Path(__file__).parents[1] / "reference" / "lab" / "lab_r.json").read_text())
+MODELS = {"ancova": ("MathAch ~ SES", "~ 1 | School"),
+          "random_coef": ("MathAch ~ SES", "~ 1 + SES | School"),
+          "ints_slopes": ("MathAch ~ SES * Sector", "~ 1 + SES | School")}
+
+
+@pytest.fixture(scope="module")
+def fits(tables40):
+    s = tables40[0]
+    out = {name: lmm.fit(s, f, r, reference={"Sector": "Catholic"}) for name, (f, r) in MODELS.items()}
+    out["empty"] = lmm.fit(s, "MathAch ~ 1", "~ 1 | School")
+    return out
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_r2_matches_the_formulas_in_r(fits, name):
+    ref = R["r2"][name]
+    ns, sb = nakagawa(fits[name]), snijders_bosker(fits[name], fits["empty"])
+    for key in ("var_fixed", "var_random", "var_residual", "marginal", "conditional"):
+        assert ns[key] == pytest.approx(ref[key], rel=2e-5), key
+    for key in ("level1", "level2", "cluster_size"):
+        assert sb[key] == pytest.approx(ref[key], rel=2e-5), key
+    assert 0 < ns["marginal"] < ns["conditional"] < 1
+
+
+def test_snijders_bosker_needs_the_same_data(fits, tables40):
+    other = lmm.fit(tables40[0].iloc[:500], "MathAch ~ 1", "~ 1 | School")
+    with pytest.raises(ValueError, match="same data"):
+        snijders_bosker(fits["ancova"], other)
+
+
+def test_cooks_distance_and_dfbetas_match_lme4_refits(fits):
+    ref = R["influence_ints_slopes"]
+    ours = {r["cluster"]: r for r in cluster_deletion(fits["ints_slopes"])}
+    assert set(ours) == set(ref) and len(ours) == 40
+    for school, r in ref.items():
+        assert ours[school]["cook"] == pytest.approx(r["cook"], rel=1e-3, abs=1e-7), school
+        for term, v in r["dfbetas"].items():
+            assert ours[school]["dfbetas"][term] == pytest.approx(v, rel=1e-3, abs=1e-6), (school, term)
+    top = max(ours.values(), key=lambda r: r["cook"])
+    assert top["cluster"] == max(ref, key=lambda s: ref[s]["cook"])
+
+
+def test_deletion_of_selected_clusters_only(fits):
+    some = cluster_deletion(fits["ints_slopes"], clusters=[0, 5])
+    assert [r["cluster"] for r in some] == [fits["ints_slopes"].group_ids[0], fits["ints_slopes"].group_ids[5]]

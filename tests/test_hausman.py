@@ -1,0 +1,40 @@
+"""hlm.hausman against R (tests/reference/lab/lab_r.json: lm with dummies, lme and lmer)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hlm.hausman import hausman
+
+R = json.loads((Path(__file__).parent / "reference" / "lab" / "lab_r.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def students40(tables40):
+    return tables40[0]
+
+
+def test_hausman_matches_r(students40):
+    h = hausman(students40, "MathAch", ["SES"], "School")
+    ref = R["hausman"]["nlme"]
+    assert h["fe"]["SES"] == pytest.approx(ref["fe"], rel=1e-9)
+    assert h["se_fe"]["SES"] == pytest.approx(ref["se_fe"], rel=1e-9)
+    assert h["re"]["SES"] == pytest.approx(ref["re"], rel=1e-6)
+    assert h["statistic"] == pytest.approx(ref["statistic"], rel=1e-5)
+    assert h["p"] == pytest.approx(ref["p"], rel=1e-4) and h["df"] == 1 and h["positive_definite"]
+
+
+def test_hausman_is_small_without_contextual_effect(students40):
+    """Remove each school's mean SES: the cluster effects no longer correlate with x, so
+    within and GLS slopes agree and H is (numerically) zero."""
+    d = students40.copy()
+    d["x_within"] = d["SES"] - d.groupby("School", observed=True)["SES"].transform("mean")
+    h = hausman(d, "MathAch", ["x_within"], "School")
+    assert h["statistic"] < 1e-6 and np.isclose(h["fe"]["x_within"], h["re"]["x_within"], rtol=1e-5)
+
+
+def test_two_slopes_give_two_df(students40):
+    d = students40.assign(SES2=students40["SES"] ** 2)
+    h = hausman(d, "MathAch", ["SES", "SES2"], "School")
+    assert h["df"] == 2 and set(h["fe"]) == {"SES", "SES2"} and 0 <= h["p"] <= 1
