@@ -58,4 +58,13 @@ for (s in sort(unique(d$School))) {
                     dfbetas = as.list(delta / sqrt(diag(as.matrix(vcov(m))))))
 }
 out$influence_ints_slopes <- infl
+# --- profile-likelihood intervals of the variance components (lme4 profiles the ML deviance)
+prof <- list()
+for (name in c("random_coef", "ints_slopes")) {
+  m <- lmer(models[[name]], d, REML = TRUE, control = ctrl)
+  ci <- suppressWarnings(confint(m, method = "profile", parm = "theta_", oldNames = FALSE))
+  prof[[name]] <- list(sd_intercept = unname(ci[1, ]), cor = unname(ci[2, ]), sd_SES = unname(ci[3, ]),
+                       sigma = unname(ci[4, ]))
+}
+out$profile <- prof
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), args[2])
