@@ -9,6 +9,7 @@ include: "rules/models.smk"
 include: "rules/figures.smk"
 include: "rules/reproduce.smk"
 include: "rules/book.smk"
+include: "rules/lab.smk"
 
 
 rule all:

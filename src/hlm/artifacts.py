@@ -28,6 +28,8 @@ class PATHS:
     fit = "data/fits/{dataset}/{model}.json"
     comparison = "data/fits/{dataset}/comparison.json"
     reproduction = "data/fits/{dataset}/reproduction.json"
+    bootstrap = "data/fits/{dataset}/bootstrap/{test}.json"                    # a bootstrap LRT
+    bootstrap_block = "data/fits/{dataset}/bootstrap/{test}/block-{block}.json"  # one job's replicates
     figure = "figures/{dataset}/{name}.{ext}"          # svg, png, and json (what was drawn)
     chapter = "build/{dataset}/book/{chapter}.md"     # an executed chapter
     book = "_book/{dataset}"                           # the rendered book

@@ -17,6 +17,8 @@ COMMANDS = {
     "derive": "hlm.levels:run",
     "fit": "hlm.models:run_fit",
     "compare": "hlm.models:run_compare",
+    "bootstrap-block": "hlm.bootstrap:run_block",
+    "bootstrap": "hlm.bootstrap:run_merge",
     "figure": "hlm.figures:run",
     "reproduce": "hlm.reproduce:run",
     "chapter": "hlm.chapterjob:run",

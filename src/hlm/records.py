@@ -332,9 +332,36 @@ MERGE_REPORT = _obj({
     "w_levels": _d(_array(STR, 2), "the levels of w, the reference first"),
 }, title="merge report record", description="merged.parquet's metadata, key hlm (hlm.data.META_KEY)")
 
+_BOOT_HEAD = {
+    "dataset": STR, "test": _d(STR, "the test's name (config: lab: bootstrap: tests:)"),
+    "null": _d(STR, "the catalog model of the null hypothesis"), "alt": _d(STR, "the larger model"),
+    "seed": _d(INT, "replicate i draws from numpy.random.default_rng([seed, i])"),
+}
+BOOTSTRAP_BLOCK = _obj({
+    **_BOOT_HEAD,
+    "first": _d(COUNT, "the block's first replicate"),
+    "count": _d(COUNT, "the block's replicates"),
+}, {
+    "statistics": _d(_array(NUM), "the replicates' LRT statistics, in order (null: a refit failed)"),
+    "observed": _d(NUM, "the LRT statistic of the data"),
+    "df": _d(INT, "parameters the larger model adds"),
+    "error": _d(STR, "why the two models could not be fitted on the data (no statistics then)"),
+}, title="bootstrap block record")
+BOOTSTRAP = _obj({
+    **_BOOT_HEAD,
+    "blocks": _d(COUNT, "jobs the replicates were split into"),
+}, {
+    "observed": NUM, "replicates": _d(COUNT, "replicates with both refits"), "failed": COUNT,
+    "p": _d(NUM, "(1 + #{T* >= T}) / (B + 1)"), "mc_se": _d(NUM, "Monte Carlo standard error of p"),
+    "df": INT, "p_chisq": _d(NUM, "the naive chi-squared p-value on df"),
+    "p_mixture": _d(NUM, "the 50:50 mixture of chi-squared on df and df - 1"),
+    "error": _d(STR, "why there is no test (the models could not be fitted)"),
+}, title="bootstrap record")
+
 SCHEMAS: dict[str, dict] = {
     "fit": FIT, "lmm": LMM, "ols": OLS, "failure": FAILURE, "comparison": COMPARISON,
     "figure": FIGURE, "reproduction": REPRODUCTION, "merge_report": MERGE_REPORT,
+    "bootstrap_block": BOOTSTRAP_BLOCK, "bootstrap": BOOTSTRAP,
 }
 KINDS = tuple(SCHEMAS)
 
@@ -520,6 +547,10 @@ _DOC_ORDER = [
      "false, `notes` and `r` are empty."),
     ("merge_report", "Merge report", "The metadata of data/processed/<dataset>/merged.parquet under the "
      "key `hlm`: what the merge kept and dropped."),
+    ("bootstrap_block", "Bootstrap block", "data/fits/<dataset>/bootstrap/<test>/block-<k>.json: one job's "
+     "replicates of a parametric-bootstrap LRT (hlm.lmm.bootstrap)."),
+    ("bootstrap", "Bootstrap test", "data/fits/<dataset>/bootstrap/<test>.json: the blocks merged into the "
+     "test's p-value; `error` instead of the numbers when the models could not be fitted."),
 ]
 
 
