@@ -1,15 +1,19 @@
-# The Lab's heavy computations as jobs that a cluster can run: a parametric-bootstrap LRT
-# per test of `lab: bootstrap:` in the configuration, its replicates split into blocks
-# (one job each) and merged by one job. Logic lives in hlm.bootstrap and hlm.lmm.bootstrap.
-# Target: `snakemake lab` (the default dataset) or the files of lab_outputs(dataset).
+# The Lab's heavy computations as jobs that a cluster can run, each split into blocks (one
+# job each) merged by one job: a parametric-bootstrap LRT per test of `lab: bootstrap:`,
+# and the influence of each cluster (refits without it) per model of `lab: influence:`.
+# Logic lives in hlm.bootstrap, hlm.influence and hlm.lmm. Target: `snakemake lab` (the
+# default dataset) or the files of lab_outputs(dataset).
 from hlm.bootstrap import settings as _boot_settings
+from hlm.influence import settings as _influence_settings
 
 BOOT_TESTS = list(((config.get("lab") or {}).get("bootstrap") or {}).get("tests") or {})
+INFLUENCE = _influence_settings(config)
 
 
 def lab_outputs(dataset):
-    """Every bootstrap result of `dataset`."""
-    return [fill(PATHS.bootstrap, dataset=dataset, test=t) for t in BOOT_TESTS]
+    """Every bootstrap test and influence record of `dataset`."""
+    return ([fill(PATHS.bootstrap, dataset=dataset, test=t) for t in BOOT_TESTS]
+            + [fill(PATHS.influence, dataset=dataset, model=m) for m in INFLUENCE["models"]])
 
 
 def _boot_settings_input(wildcards):
@@ -54,4 +58,44 @@ rule bootstrap:
         test="|".join(BOOT_TESTS) or "(?!)",
     shell:
         hlm_cmd("bootstrap --dataset {wildcards.dataset} --test {wildcards.test} --out {output:q}"
+                " {input.blocks:q}") + TO_LOG
+
+
+def _influence_settings_input(wildcards):
+    # the model's catalog entry and the number of blocks: a change reruns its jobs
+    return settings_input(wildcards.dataset, f"influence-{wildcards.model}",
+                          repr((config["models"].get(wildcards.model), INFLUENCE["blocks"])))
+
+
+rule influence_block:
+    input:
+        students=PATHS.students,
+        code=step_code("influence-block"),
+        settings=_influence_settings_input,
+    output:
+        PATHS.influence_block,
+    log:
+        log_of("influence/{model}/block-{block}"),
+    wildcard_constraints:
+        model="|".join(INFLUENCE["models"]) or "(?!)",
+        block=r"\d+",
+    shell:
+        hlm_cmd("influence-block --dataset {wildcards.dataset} --model {wildcards.model} --block {wildcards.block}"
+                " --students {input.students:q} --out {output:q}") + TO_LOG
+
+
+rule influence:
+    input:
+        blocks=lambda wc: [fill(PATHS.influence_block, dataset=wc.dataset, model=wc.model, block=str(k))
+                           for k in range(INFLUENCE["blocks"])],
+        code=step_code("influence"),
+        settings=_influence_settings_input,
+    output:
+        PATHS.influence,
+    log:
+        log_of("influence/{model}"),
+    wildcard_constraints:
+        model="|".join(INFLUENCE["models"]) or "(?!)",
+    shell:
+        hlm_cmd("influence --dataset {wildcards.dataset} --model {wildcards.model} --out {output:q}"
                 " {input.blocks:q}") + TO_LOG

@@ -30,6 +30,8 @@ class PATHS:
     reproduction = "data/fits/{dataset}/reproduction.json"
     bootstrap = "data/fits/{dataset}/bootstrap/{test}.json"                    # a bootstrap LRT
     bootstrap_block = "data/fits/{dataset}/bootstrap/{test}/block-{block}.json"  # one job's replicates
+    influence = "data/fits/{dataset}/influence/{model}.json"                    # clusters' influence
+    influence_block = "data/fits/{dataset}/influence/{model}/block-{block}.json"  # one job's refits
     figure = "figures/{dataset}/{name}.{ext}"          # svg, png, and json (what was drawn)
     chapter = "build/{dataset}/book/{chapter}.md"     # an executed chapter
     book = "_book/{dataset}"                           # the rendered book

@@ -14,17 +14,12 @@ instead of failing: the book explains it.
 """
 from __future__ import annotations
 
-import argparse
 import math
-from pathlib import Path
 
-from hlm.artifacts import Artifacts
-from hlm.catalog import model_spec
-from hlm.config import Profile, add_profile_args
-from hlm.errors import DataError
-from hlm.io import read_json, write_json
-from hlm.models import check_columns, lmm_call, load_students
-from hlm.sample import profile_from_args
+from hlm import blockjobs
+from hlm.config import Profile
+from hlm.errors import DataError, ModelError
+from hlm.models import engine_fit
 
 
 def settings(cfg: dict, test: str) -> dict:
@@ -34,29 +29,15 @@ def settings(cfg: dict, test: str) -> dict:
     tests = boot.get("tests") or {}
     if test not in tests:
         raise DataError(f"no bootstrap test '{test}' in the configuration (lab: bootstrap: tests:); "
-                          f"known: {', '.join(tests) or 'none'}")
+                        f"known: {', '.join(tests) or 'none'}")
     out = {**tests[test], "replicates": int(boot.get("replicates", 1000)), "block": int(boot.get("block", 100)),
            "seed": int(boot.get("seed", 0))}
     out["blocks"] = math.ceil(out["replicates"] / out["block"])
     return out
 
 
-def _fits(cfg: dict, s: dict, profile: Profile, students):
-    from hlm import lmm
-
-    fits = []
-    for name in (s["h0"], s["h1"]):
-        spec = model_spec(cfg, name, profile)
-        if spec.kind != "lmm":
-            raise DataError(f"bootstrap: '{name}' is not a mixed model (kind: {spec.kind})")
-        check_columns(students, spec, profile)
-        fits.append(lmm.fit(students, **lmm_call(spec, profile, spec.method or "REML")[1]))
-    return fits
-
-
 def block(cfg: dict, test: str, k: int, profile: Profile, students) -> dict:
     """The bootstrap block record of test `test`, block `k`."""
-    from hlm.errors import ModelError
     from hlm.lmm import bootstrap
 
     s = settings(cfg, test)
@@ -67,7 +48,7 @@ def block(cfg: dict, test: str, k: int, profile: Profile, students) -> dict:
     head = {"dataset": profile.name, "test": test, "null": s["h0"], "alt": s["h1"], "seed": s["seed"],
             "first": first, "count": count}
     try:
-        null, alt = _fits(cfg, s, profile, students)
+        null, alt = (engine_fit(cfg, name, profile, students) for name in (s["h0"], s["h1"]))
         stats = bootstrap.replicates(null, alt, s["seed"], first, count)
     except ModelError as err:
         return {**head, "error": f"{type(err).__name__}: {err}"}
@@ -96,28 +77,8 @@ def merge(cfg: dict, test: str, profile: Profile, blocks: list[dict]) -> dict:
 
 
 def run_block(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m hlm bootstrap-block")
-    add_profile_args(ap)
-    ap.add_argument("--test", required=True)
-    ap.add_argument("--block", required=True, type=int)
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--students", type=Path, help="default: data/processed/<dataset>/students.parquet")
-    args = ap.parse_args(argv)
-    cfg, profile = profile_from_args(args)
-    settings(cfg, args.test)  # an unknown test fails before reading data
-    students = load_students(args.students or Artifacts(profile.name).students_path)
-    write_json(args.out, block(cfg, args.test, args.block, profile, students), kind="bootstrap_block")
-    return 0
+    return blockjobs.run_block(argv, "bootstrap", "test", "bootstrap_block", block)
 
 
 def run_merge(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m hlm bootstrap")
-    add_profile_args(ap)
-    ap.add_argument("--test", required=True)
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("blocks", nargs="+", type=Path)
-    args = ap.parse_args(argv)
-    cfg, profile = profile_from_args(args)
-    blocks = [read_json(p, kind="bootstrap_block") for p in args.blocks]
-    write_json(args.out, merge(cfg, args.test, profile, blocks), kind="bootstrap")
-    return 0
+    return blockjobs.run_merge(argv, "bootstrap", "test", "bootstrap", merge)

@@ -19,6 +19,8 @@ COMMANDS = {
     "compare": "hlm.models:run_compare",
     "bootstrap-block": "hlm.bootstrap:run_block",
     "bootstrap": "hlm.bootstrap:run_merge",
+    "influence-block": "hlm.influence:run_block",
+    "influence": "hlm.influence:run_merge",
     "figure": "hlm.figures:run",
     "reproduce": "hlm.reproduce:run",
     "chapter": "hlm.chapterjob:run",

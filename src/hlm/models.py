@@ -83,6 +83,18 @@ def lmm_call(spec: ModelSpec, profile: Profile, method: str) -> tuple[str, dict]
     return f"hlm.lmm.fit(students, {args})", kwargs
 
 
+def engine_fit(cfg: dict, name: str, profile: Profile, students: pd.DataFrame):
+    """The engine's result (hlm.lmm.LmmResult) of catalog mixed model `name`, for the
+    steps that work on fitted models (bootstrap, influence)."""
+    from hlm.lmm import fit
+
+    spec = model_spec(cfg, name, profile)
+    if spec.kind != "lmm":
+        raise DataError(f"'{name}' is not a mixed model (kind: {spec.kind}); use a `kind: lmm` catalog entry")
+    check_columns(students, spec, profile)
+    return fit(students, **lmm_call(spec, profile, spec.method or "REML")[1])
+
+
 def fit_lmm(spec: ModelSpec, students: pd.DataFrame, profile: Profile, method: str | None = None) -> dict:
     """Fit a mixed model with the engine: its JSON with our model, label, call and ``glh``."""
     from hlm.lmm import fit

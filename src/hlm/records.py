@@ -358,10 +358,34 @@ BOOTSTRAP = _obj({
     "error": _d(STR, "why there is no test (the models could not be fitted)"),
 }, title="bootstrap record")
 
+_DELETION = _obj({"cluster": STR}, {
+    "cook": _d(NUM, "Cook's distance (b - b_(j))' V^-1 (b - b_(j)) / p"),
+    "dfbetas": _d(COEFS, "(b - b_(j)) / se_(j), per coefficient"),
+    "fixef": _d(COEFS, "the fixed effects without the cluster"),
+    "singular": BOOL, "converged": BOOL,
+    "error": _d(STR, "why the model could not be refitted without the cluster"),
+})
+INFLUENCE_BLOCK = _obj({
+    "dataset": STR, "model": STR, "block": COUNT, "blocks": _d(COUNT, "jobs sharing the refits"),
+}, {
+    "clusters": _d(COUNT, "clusters in the data"), "terms": _d(_array(STR), "the fixed effects"),
+    "rows": _d(_array(_DELETION), "the block's clusters: those whose position j has j % blocks == block"),
+    "error": _d(STR, "why the model could not be fitted on the data"),
+}, title="influence block record")
+INFLUENCE = _obj({"dataset": STR, "model": STR}, {
+    "clusters": COUNT, "terms": _array(STR),
+    "cutoff": _d(NUM, "the usual flag for Cook's distance, 4 / J"),
+    "flagged": _d(_array(STR), "clusters whose Cook's distance is above the cutoff, largest first"),
+    "failed": _d(_array(STR), "clusters without which the model could not be refitted"),
+    "rows": _d(_array(_DELETION), "every cluster, by Cook's distance, largest first"),
+    "error": _d(STR, "why the model could not be fitted on the data"),
+}, title="influence record")
+
 SCHEMAS: dict[str, dict] = {
     "fit": FIT, "lmm": LMM, "ols": OLS, "failure": FAILURE, "comparison": COMPARISON,
     "figure": FIGURE, "reproduction": REPRODUCTION, "merge_report": MERGE_REPORT,
     "bootstrap_block": BOOTSTRAP_BLOCK, "bootstrap": BOOTSTRAP,
+    "influence_block": INFLUENCE_BLOCK, "influence": INFLUENCE,
 }
 KINDS = tuple(SCHEMAS)
 
@@ -551,6 +575,10 @@ _DOC_ORDER = [
      "replicates of a parametric-bootstrap LRT (hlm.lmm.bootstrap)."),
     ("bootstrap", "Bootstrap test", "data/fits/<dataset>/bootstrap/<test>.json: the blocks merged into the "
      "test's p-value; `error` instead of the numbers when the models could not be fitted."),
+    ("influence_block", "Influence block", "data/fits/<dataset>/influence/<model>/block-<k>.json: one job's "
+     "refits without a cluster (hlm.lmm.influence)."),
+    ("influence", "Influence of the clusters", "data/fits/<dataset>/influence/<model>.json: every cluster's "
+     "Cook's distance and DFBETAS; `error` instead when the model could not be fitted."),
 ]
 
 
