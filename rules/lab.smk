@@ -11,9 +11,25 @@ INFLUENCE = _influence_settings(config)
 
 
 def lab_outputs(dataset):
-    """Every bootstrap test and influence record of `dataset`."""
+    """Every bootstrap test and influence record of `dataset`, and its inference record."""
     return ([fill(PATHS.bootstrap, dataset=dataset, test=t) for t in BOOT_TESTS]
-            + [fill(PATHS.influence, dataset=dataset, model=m) for m in INFLUENCE["models"]])
+            + [fill(PATHS.influence, dataset=dataset, model=m) for m in INFLUENCE["models"]]
+            + [fill(PATHS.inference, dataset=dataset)])
+
+
+rule inference:
+    input:
+        students=PATHS.students,
+        code=step_code("inference"),
+        # the catalog and the models to profile: a change reruns the record
+        settings=lambda wc: settings_input(wc.dataset, "inference",
+                                           repr((config["models"], (config.get("lab") or {}).get("profile")))),
+    output:
+        PATHS.inference,
+    log:
+        log_of("inference"),
+    shell:
+        hlm_cmd("inference --dataset {wildcards.dataset} --students {input.students:q} --out {output:q}") + TO_LOG
 
 
 def _boot_settings_input(wildcards):

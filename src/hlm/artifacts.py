@@ -31,6 +31,7 @@ class PATHS:
     bootstrap = "data/fits/{dataset}/bootstrap/{test}.json"                    # a bootstrap LRT
     bootstrap_block = "data/fits/{dataset}/bootstrap/{test}/block-{block}.json"  # one job's replicates
     influence = "data/fits/{dataset}/influence/{model}.json"                    # clusters' influence
+    inference = "data/fits/{dataset}/inference.json"            # Hausman, multilevel R², profile intervals
     influence_block = "data/fits/{dataset}/influence/{model}/block-{block}.json"  # one job's refits
     figure = "figures/{dataset}/{name}.{ext}"          # svg, png, and json (what was drawn)
     chapter = "build/{dataset}/book/{chapter}.md"     # an executed chapter

@@ -21,6 +21,7 @@ COMMANDS = {
     "bootstrap": "hlm.bootstrap:run_merge",
     "influence-block": "hlm.influence:run_block",
     "influence": "hlm.influence:run_merge",
+    "inference": "hlm.inference:run",
     "figure": "hlm.figures:run",
     "reproduce": "hlm.reproduce:run",
     "chapter": "hlm.chapterjob:run",

@@ -36,7 +36,8 @@ def hausman(data: pd.DataFrame, y: str, xs: list[str], cluster: str, method: str
     fe = common_slopes(g, d[xs].to_numpy(float), d[y].to_numpy(float), names)
     L = np.hstack([np.zeros((k, J)), np.eye(k)])
     b_fe, V_fe = fe.combine(L)
-    re = lmm.fit(d, f"{y} ~ {' + '.join(xs)}", f"~ 1 | {cluster}", method=method)
+    q = [c if c.isidentifier() else f"`{c}`" for c in (y, cluster, *xs)]  # formula syntax
+    re = lmm.fit(d, f"{q[0]} ~ {' + '.join(q[2:])}", f"~ 1 | {q[1]}", method=method)
     idx = [re.x_names.index(x) for x in xs]
     b_re, V_re = re.fixef[idx], re.vcov[np.ix_(idx, idx)]
     diff, V = b_fe - b_re, V_fe - V_re

@@ -381,11 +381,27 @@ INFLUENCE = _obj({"dataset": STR, "model": STR}, {
     "error": _d(STR, "why the model could not be fitted on the data"),
 }, title="influence record")
 
+_ERROR = _d(STR, "why this part could not be computed on the data")
+_R2 = _obj({}, {
+    "var_fixed": _d(NUM, "variance of the fixed-part predictions"), "var_random": _d(NUM, "mean z' G z"),
+    "var_residual": NUM, "marginal": _d(NUM, "Nakagawa-Schielzeth"), "conditional": _d(NUM, "Nakagawa-Schielzeth"),
+    "cluster_size": _d(NUM, "harmonic mean cluster size"), "level1": _d(NUM, "Snijders-Bosker"),
+    "level2": _d(NUM, "Snijders-Bosker"), "error": _ERROR})
+INFERENCE = _obj({
+    "dataset": STR,
+    "hausman": _d(_obj({}, {"slopes": _array(STR), "fe": COEFS, "se_fe": COEFS, "re": COEFS, "se_re": COEFS,
+                            "re_method": STR, "statistic": NUM, "df": INT, "p": NUM, "positive_definite": BOOL,
+                            "error": _ERROR}), "within against random-intercept slope of x (hlm.hausman)"),
+    "r2": _d(_map(_R2, "mixed model"), "multilevel R² of each mixed model of the catalog (hlm.lmm.r2)"),
+    "profile": _d(_map(_obj({}, {"intervals": _map(INTERVAL, "parameter"), "error": _ERROR}), "model"),
+                  "profile intervals on the sd scale (hlm.lmm.profile), models of lab: profile:"),
+}, title="inference record")
+
 SCHEMAS: dict[str, dict] = {
     "fit": FIT, "lmm": LMM, "ols": OLS, "failure": FAILURE, "comparison": COMPARISON,
     "figure": FIGURE, "reproduction": REPRODUCTION, "merge_report": MERGE_REPORT,
     "bootstrap_block": BOOTSTRAP_BLOCK, "bootstrap": BOOTSTRAP,
-    "influence_block": INFLUENCE_BLOCK, "influence": INFLUENCE,
+    "influence_block": INFLUENCE_BLOCK, "influence": INFLUENCE, "inference": INFERENCE,
 }
 KINDS = tuple(SCHEMAS)
 
@@ -579,6 +595,8 @@ _DOC_ORDER = [
      "refits without a cluster (hlm.lmm.influence)."),
     ("influence", "Influence of the clusters", "data/fits/<dataset>/influence/<model>.json: every cluster's "
      "Cook's distance and DFBETAS; `error` instead when the model could not be fitted."),
+    ("inference", "Inference record", "data/fits/<dataset>/inference.json: the Hausman test, multilevel R² and "
+     "profile intervals (hlm.inference); a part that cannot be computed holds `error`."),
 ]
 
 
