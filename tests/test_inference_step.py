@@ -1,4 +1,4 @@
-"""hlm.inference: the Lab's inference record (Hausman, multilevel R², profile intervals)."""
+"""hlm.inference (the step): the Lab's inference record (Hausman, multilevel R², profile intervals)."""
 import copy
 
 import pytest
