@@ -198,8 +198,12 @@ SHOWN_ATTRIBUTES = ("y", "x", "w", "cluster", "cvar_x", "dvar_x", "sex", "female
 def shown_names() -> str:
     """For the executor: JSON {"P.x": "SES", "profile.x": "SES", ...}, once the chapter
     has loaded its dataset (`_common`); {} before, and in books that read no dataset."""
+    return json.dumps(_shown_names())
+
+
+def _shown_names() -> dict:
     if _CURRENT is None:
-        return "{}"
+        return {}
     names = {}
     for attr in SHOWN_ATTRIBUTES:
         value = getattr(_CURRENT.profile, attr)
@@ -207,14 +211,14 @@ def shown_names() -> str:
             value = value.relative_to(_CURRENT.root).as_posix() if value.is_relative_to(_CURRENT.root) else str(value)
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             names.update({f"P.{attr}": value, f"profile.{attr}": value})
-    return json.dumps(names)
+    return names
 
 
 def code_shown(code: str) -> Markdown:
     """A Python code block for an `output: asis` cell, showing `code` as echoed code is
     shown: the profile's names as this build's values (`P.x` as "SES")."""
     from hlm.book.codeview import shown_code
-    return md("```python\n" + shown_code(code.strip("\n"), json.loads(shown_names())) + "\n```\n")
+    return md("```python\n" + shown_code(code.strip("\n"), _shown_names()) + "\n```\n")
 
 
 def guard(models: list[str]) -> str:

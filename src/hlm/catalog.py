@@ -37,10 +37,10 @@ def formula(text: str | None, profile: Profile) -> str | None:
     columns = {"y": profile.y, "x": profile.x, "w": profile.w, "cluster": profile.cluster,
                "cvar_x": profile.cvar_x, "dvar_x": profile.dvar_x,
                "mean_y": f"mean_{profile.y}", "mean_x": f"mean_{profile.x}"}
-    return _TOKEN.sub(lambda m: _quote(columns[m.group(1)]), text)
+    return _TOKEN.sub(lambda m: quote(columns[m.group(1)]), text)
 
 
-def _quote(column: str) -> str:
+def quote(column: str) -> str:
     """Backquote a column name that is not a plain identifier (formulaic syntax)."""
     return column if column.isidentifier() else f"`{column}`"
 

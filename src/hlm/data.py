@@ -91,7 +91,7 @@ def check_reserved(frames: dict[Path, pd.DataFrame], profile: Profile) -> None:
 
 def check_sex(merged: pd.DataFrame, profile: Profile) -> None:
     """The value coding female must occur in the sex column, or compositions would be wrong."""
-    female = str(profile.roles["sex"].female)
+    female = str(profile.female)
     seen = sorted(set(as_text(merged[profile.sex]).dropna()))
     if female not in seen:
         raise DataError(f"the sex role's female value '{female}' never occurs in column '{profile.sex}' "

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from hlm import lmm
+from hlm.catalog import quote
 from hlm.within import Groups, common_slopes
 
 
@@ -36,15 +37,15 @@ def hausman(data: pd.DataFrame, y: str, xs: list[str], cluster: str, method: str
     fe = common_slopes(g, d[xs].to_numpy(float), d[y].to_numpy(float), names)
     L = np.hstack([np.zeros((k, J)), np.eye(k)])
     b_fe, V_fe = fe.combine(L)
-    q = [c if c.isidentifier() else f"`{c}`" for c in (y, cluster, *xs)]  # formula syntax
-    re = lmm.fit(d, f"{q[0]} ~ {' + '.join(q[2:])}", f"~ 1 | {q[1]}", method=method)
+    re = lmm.fit(d, f"{quote(y)} ~ {' + '.join(map(quote, xs))}", f"~ 1 | {quote(cluster)}", method=method)
     idx = [re.x_names.index(x) for x in xs]
     b_re, V_re = re.fixef[idx], re.vcov[np.ix_(idx, idx)]
     diff, V = b_fe - b_re, V_fe - V_re
     eig = np.linalg.eigvalsh(V)
-    positive = bool(eig.min() > 1e-12 * max(abs(eig.max()), 1e-300))
+    tol = 1e-12 * max(abs(eig.max()), 1e-300)
+    positive = bool(eig.min() > tol)
     stat = float(diff @ (np.linalg.solve(V, diff) if positive else np.linalg.pinv(V) @ diff))
-    df = k if positive else int(np.sum(eig > 1e-12 * max(abs(eig.max()), 1e-300)))
+    df = k if positive else int(np.sum(eig > tol))
     return {
         "slopes": list(xs),
         "fe": dict(zip(xs, map(float, b_fe))), "se_fe": dict(zip(xs, map(float, np.sqrt(np.diag(V_fe))))),

@@ -85,7 +85,7 @@ def tab(frame: pd.DataFrame, rows: str, cols: str | None = None, totals: bool = 
 
 def sex_composition(frame: pd.DataFrame, profile: Profile) -> pd.Series:
     """Proportion female in each row's cluster (the notes' Sex.comp)."""
-    female = (as_text(frame[profile.sex]) == str(profile.roles["sex"].female)).astype(float)
+    female = (as_text(frame[profile.sex]) == str(profile.female)).astype(float)
     female[frame[profile.sex].isna()] = np.nan
     return cvar(female, frame[profile.cluster])
 

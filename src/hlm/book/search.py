@@ -20,7 +20,7 @@ SECTION_LEVELS = 3  # a heading of level 1-3 starts an entry (Quarto's default t
 def _text(blocks: list) -> str:
     """The prose of some blocks, without code or math (whose TeX is no help to a reader)."""
     blocks = walk(blocks, lambda el: [] if el.get("t") == "Math" else None)
-    return " ".join(" ".join(stringify(b).split()) for b in blocks if stringify(b).strip())
+    return " ".join(text for text in (" ".join(stringify(b).split()) for b in blocks) if text)
 
 
 def page_entries(doc: ChapterDoc, ast: dict) -> list[dict]:

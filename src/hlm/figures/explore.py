@@ -119,7 +119,7 @@ def _trellis(students, fits, profile, color_by_sex: bool) -> Figure:
         d = students[ids.to_numpy() == row.id]
         x, y = d[profile.x].to_numpy(float), d[profile.y].to_numpy(float)
         if color_by_sex:
-            fem = (d[profile.sex].astype(str) == str(profile.roles["sex"].female)).to_numpy()
+            fem = (d[profile.sex].astype(str) == str(profile.female)).to_numpy()
             ax.plot(x[fem], y[fem], "o", ms=ms, color=SEX_COLORS[0], mew=0)
             ax.plot(x[~fem], y[~fem], "o", ms=ms, color=SEX_COLORS[1], mew=0)
         else:
@@ -151,7 +151,7 @@ def _trellis(students, fits, profile, color_by_sex: bool) -> Figure:
 
 
 def _sex_levels(students, profile) -> list[str]:
-    female = str(profile.roles["sex"].female)
+    female = str(profile.female)
     others = sorted({str(v) for v in students[profile.sex].dropna()} - {female})
     return [female] + others
 
