@@ -186,8 +186,28 @@ def test_missing_values_dropped_by_policy(hsb40, raw_frames, tmp_path):
     merged = merge(_profile(hsb40, s, c))
     assert len(merged.frame) == len(students) - 3
     assert merged.report["rows_dropped"] == 3
-    assert merged.report["missing_by_column"] == {"MathAch": 1, "SES": 2}
+    assert merged.report["missing_by_column"] == {"MathAch": 1, "SES": 2, "Minority": 0}
     _expect(_profile(hsb40, s, c, missing="error"), tmp_path, "3 rows", "missing", "missing: drop")
+
+
+def test_missing_z_dropped_and_counted(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    students.iloc[[3, 4], students.columns.get_loc("Minority")] = None
+    s, c = _write(tmp_path, students, schools)
+    merged = merge(_profile(hsb40, s, c))
+    assert merged.report["rows_dropped"] == 2 and merged.report["missing_by_column"]["Minority"] == 2
+    assert list(merged.frame["Minority"].cat.categories) == ["No", "Yes"]  # the reference first
+
+
+def test_z_must_be_binary_with_its_reference(hsb40, raw_frames, tmp_path):
+    students, schools = raw_frames
+    students.loc[students.index[:3], "Minority"] = "Unknown"
+    s, c = _write(tmp_path, students, schools)
+    _expect(_profile(hsb40, s, c), tmp_path, "z column 'Minority' must be binary", "Unknown")
+    prof = _profile(hsb40, *_write(tmp_path, *raw_frames))
+    roles = dict(prof.roles)
+    roles["z"] = dataclasses.replace(roles["z"], reference="Maybe")
+    _expect(dataclasses.replace(prof, roles=roles), tmp_path, "reference level 'Maybe'")
 
 
 def test_cli_failure_leaves_no_file(tmp_path, capsys):
@@ -204,7 +224,7 @@ def test_cli_failure_leaves_no_file(tmp_path, capsys):
 
 def test_raw_column_clashing_with_a_derived_name(hsb40, raw_frames, tmp_path):
     students, schools = raw_frames
-    s, c = _write(tmp_path, students.rename(columns={"Minority": "n"}), schools)
+    s, c = _write(tmp_path, students.rename(columns={"MEANSES": "n"}), schools.drop(columns="MEANSES"))
     _expect(_profile(hsb40, s, c), tmp_path, "columns n of", "derived variables", "rename")
 
 

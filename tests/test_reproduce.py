@@ -36,7 +36,9 @@ def test_every_notes_value_reproduced(reproduction):
 
 def test_every_mixed_model_matches_r(reproduction, config):
     rows = reproduction["r"]
-    assert {r["model"] for r in rows} == set(lmm_names(config))
+    # every mixed model of the notes (the Lab's are checked in tests/test_models.py)
+    notes_models = set(lmm_names(config)) - {"ctx_ri", "rs_raw", "mino_ri", "mino_rs", "mino_rs_z"}
+    assert {r["model"] for r in rows} == notes_models
     failed = [r for r in rows if not r["ok"]]
     assert not failed, failed
 

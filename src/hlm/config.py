@@ -32,7 +32,7 @@ class Role:
 
     column: str
     label: str
-    reference: Any = None  # w: the reference level
+    reference: Any = None  # w and z: the reference level
     female: Any = None  # sex: the value coding female
     levels: tuple | None = None  # w: (reference, other) when known without the data
 
@@ -129,6 +129,22 @@ class Profile:
         """The sex column's value for female units (None without a sex role)."""
         role = self.roles.get("sex")
         return role.female if role else None
+
+    @property
+    def z(self) -> str | None:
+        """The optional second binary level-1 variable (HSB: Minority), or None."""
+        role = self.roles.get("z")
+        return role.column if role else None
+
+    @property
+    def z_reference(self) -> Any:
+        role = self.roles.get("z")
+        return role.reference if role else None
+
+    @property
+    def cvar_z(self) -> str | None:
+        """The derived column holding each cluster's proportion of z's other level."""
+        return f"cvar_{self.z}" if self.z else None
 
     def has(self, role: str) -> bool:
         return role in self.roles

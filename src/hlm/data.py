@@ -76,8 +76,9 @@ def as_text(values: pd.Series) -> pd.Series:
 
 def reserved_columns(profile: Profile) -> set[str]:
     """Names the derive step adds: a raw column may not already use them."""
-    return {ROW, "n", "sid", "sex_comp", "sex_cat", profile.cvar_x, profile.dvar_x,
-            f"mean_{profile.y}", f"mean_{profile.x}"}
+    derived = {ROW, "n", "sid", "sex_comp", "sex_cat", profile.cvar_x, profile.dvar_x,
+               f"mean_{profile.y}", f"mean_{profile.x}"}
+    return derived | ({profile.cvar_z} if profile.z else set())
 
 
 def check_reserved(frames: dict[Path, pd.DataFrame], profile: Profile) -> None:
@@ -175,14 +176,32 @@ def check_w(merged: pd.DataFrame, profile: Profile) -> pd.Series:
     return pd.Categorical(values, categories=list(reference_first(levels, ref)))
 
 
+def check_z(merged: pd.DataFrame, profile: Profile) -> pd.Categorical:
+    """z is a level-1 binary variable holding its reference level: a Categorical
+    [reference, other] (the order that names z's coefficient, e.g. MinorityYes)."""
+    z, ref = profile.z, profile.z_reference
+    if isinstance(ref, bool):
+        raise DataError(f"the reference level of z ('{z}') reads as a YAML boolean ({ref}); "
+                        "quote it in the profile, e.g. reference: \"No\".")
+    values = as_text(merged[z])
+    levels = sorted(values.dropna().unique())
+    if len(levels) != 2 or str(ref) not in levels:
+        raise DataError(f"z column '{z}' must be binary with its reference level '{ref}' among its values, "
+                        f"but it takes {_show(levels)} in the sample. Recode it, fix `reference:`, or "
+                        "remove the z role from the profile.")
+    return pd.Categorical(values, categories=list(reference_first(levels, ref)))
+
+
 def drop_missing(frame: pd.DataFrame, profile: Profile) -> tuple[pd.DataFrame, dict]:
-    """Apply the missing-value policy to y and x; count what is dropped."""
-    counts = {profile.y: int(frame[profile.y].isna().sum()), profile.x: int(frame[profile.x].isna().sum())}
-    mask = frame[profile.y].isna() | frame[profile.x].isna()
+    """Apply the missing-value policy to y, x and z (when the profile has one); count what
+    is dropped."""
+    columns = [profile.y, profile.x] + ([profile.z] if profile.z else [])
+    counts = {c: int(frame[c].isna().sum()) for c in columns}
+    mask = frame[columns].isna().any(axis=1)
     if mask.any() and profile.missing == "error":
         rows = frame.loc[mask, ROW].tolist()
         raise DataError(f"{int(mask.sum())} rows of {profile.students} have a missing "
-                        f"{profile.y} or {profile.x} (rows {_show(rows)}); fill them, or set "
+                        f"{' or '.join(columns)} (rows {_show(rows)}); fill them, or set "
                         "`missing: drop` in the profile to drop them.")
     return frame.loc[~mask].copy(), {"rows_dropped": int(mask.sum()), "missing_by_column": counts,
                                      "rows_dropped_ids": frame.loc[mask, ROW].tolist()[:100]}
@@ -203,6 +222,8 @@ def merge(profile: Profile) -> Merged:
         col = profile.roles[role].column
         require_columns(students, {role: col}, profile.students)
         students[col] = check_numeric(students, col, profile.students)
+    if profile.z:  # a level-1 variable: a column of the unit file
+        require_columns(students, {"z": profile.z}, profile.students)
 
     orphans = sorted(set(students[profile.cluster]) - set(schools[profile.cluster]))
     if orphans:
@@ -225,6 +246,8 @@ def merge(profile: Profile) -> Merged:
         raise DataError(f"clusters {_show(lost)} have no students left after dropping rows with "
                         f"missing {profile.y}/{profile.x}; remove them from the sample.")
     merged[profile.w] = check_w(merged, profile)
+    if profile.z:
+        merged[profile.z] = check_z(merged, profile)
     if profile.sex:
         check_sex(merged, profile)
     rank = {c: i for i, c in enumerate(ids)}

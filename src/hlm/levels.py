@@ -128,6 +128,16 @@ def informative_id(frame: pd.DataFrame, profile: Profile) -> pd.Series:
     return pd.Series(pd.Categorical(label, categories=order, ordered=False), index=frame.index)
 
 
+def z_levels(students: pd.DataFrame, profile: Profile) -> tuple[str, str]:
+    """z's (reference, other) levels, as the merge step ordered them (a Categorical)."""
+    return tuple(str(c) for c in students[profile.z].cat.categories)
+
+
+def z_term(students: pd.DataFrame, profile: Profile) -> str:
+    """The name of z's coefficient (treatment dummy of the other level), e.g. MinorityYes."""
+    return f"{profile.z}{z_levels(students, profile)[1]}"
+
+
 def derive(merged: pd.DataFrame, profile: Profile) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The derived student table and the cluster table (docs/architecture.md, layout)."""
     s = merged.copy()
@@ -135,6 +145,8 @@ def derive(merged: pd.DataFrame, profile: Profile) -> tuple[pd.DataFrame, pd.Dat
     s["n"] = g.map(g.value_counts()).astype(int)
     s[profile.cvar_x] = cvar(s[profile.x], g)
     s[profile.dvar_x] = s[profile.x] - s[profile.cvar_x]
+    if profile.z:  # the cluster's proportion of z's other level (the contextual variable of z)
+        s[profile.cvar_z] = cvar((s[profile.z] == z_levels(s, profile)[1]).astype(float), g)
     if profile.sex:
         s["sex_comp"] = sex_composition(s, profile)
         s["sex_cat"] = composition_category(s["sex_comp"])

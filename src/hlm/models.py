@@ -77,8 +77,13 @@ def check_columns(students: pd.DataFrame, spec: ModelSpec, profile: Profile) -> 
 def lmm_call(spec: ModelSpec, profile: Profile, method: str) -> tuple[str, dict]:
     """The engine call (as text, and its keyword arguments) for a mixed model."""
     kwargs = {"fixed": spec.fixed, "random": spec.random, "method": method, "model": spec.name}
-    if profile.w in formula_columns(spec.fixed, spec.random):
-        kwargs["reference"] = {profile.w: profile.w_levels[0]}
+    used = formula_columns(spec.fixed, spec.random)
+    reference = {role.column: str(role.reference) for key, role in profile.roles.items()
+                 if key in ("w", "z") and role.column in used}
+    if profile.w in reference:
+        reference[profile.w] = profile.w_levels[0]
+    if reference:
+        kwargs["reference"] = reference
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     return f"hlm.lmm.fit(students, {args})", kwargs
 
@@ -128,6 +133,22 @@ def failure_record(spec: ModelSpec, err: BaseException) -> dict:
             "converged": False, "error": f"{type(err).__name__}: {err}"}
 
 
+#: What an absent optional role is, in the words of a status.
+ROLE_WORDS = {"z": "a second binary variable of the units (HSB's Minority)"}
+
+
+def absent_role_record(spec: ModelSpec, absent: list[str], profile: Profile) -> dict:
+    """The record of a model that uses an optional role the profile does not have: not
+    fitted, and why (a choice of the profile, not a failure: no warning)."""
+    roles = ", ".join(f"{r} ({ROLE_WORDS.get(r, 'an optional role')})" for r in absent)
+    out = failure_record(spec, DataError(f"profile '{profile.name}' has no {', '.join(absent)} role"))
+    out["status"] = {"state": "not_fitted",
+                     "why": f"the dataset's profile has no {roles}, which this model uses",
+                     "remedy": "add the role to the profile (`roles: z: {column: ..., reference: ...}`) "
+                               "if the data have such a column"}
+    return out
+
+
 def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -141,6 +162,9 @@ def fit_model(cfg: dict, name: str, profile: Profile, students: pd.DataFrame) ->
     becomes a record with ``error`` and ``converged: false``, and a warning.
     """
     spec = model_spec(cfg, name, profile)
+    absent = spec.absent_roles(profile)
+    if absent:
+        return absent_role_record(spec, absent, profile)
     check_columns(students, spec, profile)
     progress(f"fitting '{name}' ({spec.kind}) on {len(students)} rows in "
              f"{students[profile.cluster].nunique()} clusters")
