@@ -17,7 +17,10 @@ except ImportError:  # a plain `quarto render` with another Python
                       " QUARTO_PYTHON=.venv/bin/python (or with .venv activated)") from None
 
 from hlm.bookdata import BookData, call_block, code, code_shown, md, num, pfmt, pipe_table, plural, pval
-from hlm.fitview import FitView, inside, lincomb
+from hlm.effects import effect_bands, excluding_zero, scheffe, t_quantile
+from hlm.fitview import FitView, inside, lincomb, matching
+from hlm.levels import z_levels
+from hlm.residuals import standardized_blups
 from hlm.prose import (codes, mark, numbered_table, ordinal, peq, reduction, shown, sig, sign_word, times,
                        which_sig)
 
@@ -44,6 +47,7 @@ fits = FitView(book)
 ok, fe, se, pv, g, sd, cor, sigma2 = fits.ok, fits.fe, fits.se, fits.pv, fits.g, fits.sd, fits.cor, fits.sigma2
 shift, fe_table, vc_text, sas_terms = fits.shift, fits.fe_table, fits.vc_text, fits.sas_terms
 lrt, lrt_p, lrt_text, verdict, excerpt = fits.lrt, fits.lrt_p, fits.lrt_text, fits.verdict, fits.excerpt
+wald = fits.wald                                   # Wald tests of L beta = 0 by L, names or a pattern
 
 
 def equivalents(name):
@@ -63,5 +67,6 @@ __all__ = ["book", "profile", "P", "fit", "students", "schools", "figure", "num"
            "CL", "UN", "CLS", "UNS", "XL", "YL", "WL", "ref", "other", "W_TERM", "XW_TERM",
            "fits", "ok", "fe", "se", "pv", "g", "sd", "cor", "sigma2", "shift", "fe_table", "vc_text",
            "sas_terms", "lrt", "lrt_p", "lrt_text", "verdict", "excerpt", "equivalents", "table",
-           "inside", "lincomb", "codes", "mark", "numbered_table", "ordinal", "peq", "reduction", "shown",
+           "inside", "lincomb", "matching", "wald", "effect_bands", "excluding_zero", "scheffe", "t_quantile",
+           "z_levels", "standardized_blups", "codes", "mark", "numbered_table", "ordinal", "peq", "reduction", "shown",
            "sig", "sign_word", "times", "which_sig"]

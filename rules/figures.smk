@@ -1,5 +1,6 @@
 # Figures: one job per figure and dataset. The registry (hlm.figures.FIGURES) says
-# which tables and fits each figure reads; the simulated example reads no data file.
+# which tables, fits and Lab records (inference, bootstrap, influence) each figure
+# reads; the simulated example reads no data file.
 # A figure also depends on the code that draws it: the figure command and the module
 # that draws this figure, with what they import (step_code), so editing a figure
 # module redraws only that module's figures. Only the registry is imported here (no
@@ -11,9 +12,18 @@ def figure_inputs(wildcards):
     spec = FIGURES[wildcards.name]
     files = [fill(PATHS.table, dataset=wildcards.dataset, table=t) for t in spec.tables]
     files += [fill(PATHS.fit, dataset=wildcards.dataset, model=m) for m in spec.fits]
+    files += [lab_record(wildcards.dataset, n) for n in spec.lab]
     files += step_code("figure", f"hlm.figures.{spec.module}")
     # axis labels come from the roles: relabelling redraws
     return files + [settings_input(wildcards.dataset, "wording", profile_wording(wildcards.dataset))]
+
+
+def lab_record(dataset, name):
+    """The file of a Lab record a figure reads, by name (as hlm.artifacts.Artifacts.lab_path):
+    inference, bootstrap/<test> or influence/<model>."""
+    kind, _, item = name.partition("/")
+    pattern = {"inference": PATHS.inference, "bootstrap": PATHS.bootstrap, "influence": PATHS.influence}[kind]
+    return fill(pattern, dataset=dataset, test=item, model=item)
 
 
 def drawn_figures(dataset):

@@ -4,6 +4,7 @@
 # Logic lives in hlm.bootstrap, hlm.influence and hlm.lmm. Target: `snakemake lab` (the
 # default dataset) or the files of lab_outputs(dataset).
 from hlm.bootstrap import settings as _boot_settings
+from hlm.inference import settings as _inference_settings
 from hlm.influence import settings as _influence_settings
 
 BOOT_TESTS = list(((config.get("lab") or {}).get("bootstrap") or {}).get("tests") or {})
@@ -21,9 +22,9 @@ rule inference:
     input:
         students=PATHS.students,
         code=step_code("inference"),
-        # the catalog and the models to profile: a change reruns the record
-        settings=lambda wc: settings_input(wc.dataset, "inference",
-                                           repr((config["models"], (config.get("lab") or {}).get("profile")))),
+        # the catalog, the models to profile and the profiles sharing the dataset's raw files
+        # (the sample comparison): a change reruns the record
+        settings=lambda wc: settings_input(wc.dataset, "inference", repr(_inference_settings(config, wc.dataset))),
     output:
         PATHS.inference,
     log:

@@ -9,11 +9,13 @@ from hlm.bookdata import BookData, MissingArtifact, UndeclaredArtifact, code, de
 def test_declared_inputs(tmp_path):
     qmd = tmp_path / "ch.qmd"
     qmd.write_text("---\nhlm:\n  fits: [oneway]\n  tables: [students.parquet]\n---\n\n# T {#sec-t}\n")
-    assert declared_inputs(qmd) == {"fits": ["oneway"], "figures": [], "tables": ["students.parquet"]}
+    assert declared_inputs(qmd) == {"fits": ["oneway"], "figures": [], "tables": ["students.parquet"],
+                                  "lab": []}
 
 
 def test_undeclared_artifact_refused(hsb40, config):
-    book = BookData(profile=hsb40, config=config, declared={"fits": ["oneway"], "figures": [], "tables": []})
+    book = BookData(profile=hsb40, config=config, declared={"fits": ["oneway"], "figures": [], "tables": [],
+                                                                 "lab": []})
     with pytest.raises(UndeclaredArtifact, match="front matter"):
         book.fit("ancova")
     with pytest.raises(UndeclaredArtifact, match="tables"):

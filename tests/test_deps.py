@@ -123,6 +123,22 @@ def _jobs(rule, names=None, dataset="hsb40"):
     if rule == "chapter":
         names = names or [ch.name for ch in load(SRC.parents[1] / "_quarto.yml").chapters]
         return {(rule, f"build/{dataset}/book/{n}.md") for n in names}
+    if rule == "lab":  # every job of the Lab's steps (rules/lab.smk), blocks and merges
+        from hlm.artifacts import PATHS, fill
+        from hlm.bootstrap import settings as boot
+        from hlm.influence import settings as influence
+        cfg = load_config()
+        out = {("inference", fill(PATHS.inference, dataset=dataset))}
+        for test in cfg["lab"]["bootstrap"]["tests"]:
+            out.add(("bootstrap", fill(PATHS.bootstrap, dataset=dataset, test=test)))
+            out |= {("bootstrap_block", fill(PATHS.bootstrap_block, dataset=dataset, test=test, block=str(k)))
+                    for k in range(boot(cfg, test)["blocks"])}
+        inf = influence(cfg)
+        for model in inf["models"]:
+            out.add(("influence", fill(PATHS.influence, dataset=dataset, model=model)))
+            out |= {("influence_block", fill(PATHS.influence_block, dataset=dataset, model=model, block=str(k)))
+                    for k in range(inf["blocks"])}
+        return out
     single = {"compare": "data/fits/{d}/comparison.json", "reproduce": "data/fits/{d}/reproduction.json",
               "derive": "data/processed/{d}/students.parquet", "book": "_book/{d}/index.html"}
     return {(rule, single[rule].format(d=dataset))}
@@ -140,9 +156,10 @@ DIRECT = {
     "book/assets/book.css": lambda: _jobs("book"),
     "figures/simulated.py": lambda: _jobs("figure", _simulated()),
     "simulate.py": lambda: _jobs("figure", _simulated()) | _jobs("chapter", ["hierarchical-model"]),
-    "lmm/objective.py": lambda: _jobs("fit") | _jobs("compare"),
-    "rprint.py": lambda: _jobs("fit") | _jobs("compare") | _jobs("chapter", ["appendix-r-to-python"]),
-    "catalog.py": lambda: _jobs("fit") | _jobs("compare") | _jobs("reproduce"),
+    "lmm/objective.py": lambda: _jobs("fit") | _jobs("compare") | _jobs("lab"),
+    "rprint.py": lambda: _jobs("fit") | _jobs("compare") | _jobs("chapter", ["appendix-r-to-python"]) | _jobs("lab"),
+    "catalog.py": lambda: _jobs("fit") | _jobs("compare") | _jobs("reproduce") | _jobs("lab")
+                          | _jobs("chapter", ["appendix-own-data"]),
     "figures/registry.py": lambda: _jobs("figure") | _jobs("chapter"),
     "fitview.py": lambda: _jobs("chapter"),
     "levels.py": lambda: _jobs("derive") | _jobs("reproduce") | _jobs("figure") | _jobs("chapter"),

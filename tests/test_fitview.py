@@ -7,6 +7,7 @@ import pytest
 
 from hlm.config import Profile, Role
 from hlm.fitview import FitView, fe_table, lincomb, lrt_pvalue, lrt_row
+from _fixtures_models import students40  # noqa: F401
 
 PROFILE = Profile(name="t", title="t", students=None, schools=None, cluster="School", sample="all",
                   roles={"y": Role("MathAch", "math"), "x": Role("SES", "SES"),
@@ -88,3 +89,20 @@ def test_sd_interval_or_nans():
     view = FitView(book(m=FIT))
     assert view.sd_interval("m", "SES") == (0.25, 1.9)
     assert all(math.isnan(v) for v in view.sd_interval("m", "(Intercept)"))
+
+
+def test_wald_on_a_record_matches_the_engine(students40):
+    """A Wald test from a fit's record (what a chapter has) equals the engine's on the fit."""
+    from hlm.fitview import matching, wald
+    from hlm.lmm import fit
+    res = fit(students40, "MathAch ~ SES * Sector", "~ 1 + SES | School", reference={"Sector": "Catholic"})
+    record = {"fixef": res.fixef_dict(), "vcov": res.vcov.tolist(), "df": dict(zip(res.x_names, res.df))}
+    assert matching(res.x_names, "Sector") == ["SectorPublic", "SES:SectorPublic"]
+    ours, engine = wald(record, "Sector"), res.wald(["SectorPublic", "SES:SectorPublic"])
+    assert ours["F"] == pytest.approx(engine["F"], rel=1e-12) and ours["numDF"] == 2
+    assert ours["denDF"] == engine["denDF"] and ours["p"] == pytest.approx(engine["p"], rel=1e-12)
+    L = {"Public at SES 1": {"SectorPublic": 1.0, "SES:SectorPublic": 1.0}}
+    row = wald(record, L)["rows"]["Public at SES 1"]
+    assert row["estimate"] == pytest.approx(res.fixef[2] + res.fixef[3])
+    with pytest.raises(ValueError, match="no coefficient matches"):
+        matching(res.x_names, "Minority")

@@ -1,11 +1,22 @@
-"""hlm.inference (the step): the Lab's inference record (Hausman, multilevel R², profile intervals)."""
+"""hlm.inference (the step): the Lab's inference record (Hausman, multilevel R², profile
+intervals, Satterthwaite DF, the preliminary OLS, the sample comparison, the forward
+building of the random part)."""
 import copy
+import json
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from hlm.inference import inference
 from hlm.io import write_json
+from hlm.olsdiag import NO_Z
 from hlm.records import validate
+
+LAB = Path(__file__).parent / "reference" / "lab"
+R_SATTERTHWAITE = json.loads((LAB / "satterthwaite_r.json").read_text())  # lmerTest: satterthwaite_r.R
+R_OLS = json.loads((LAB / "ols_r.json").read_text())  # lm: ols_r.R
+R_NLME = json.loads((Path(__file__).parents[1] / "data" / "reference" / "hs40_r_reference.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -15,8 +26,12 @@ def cfg(config):
     return out
 
 
-def test_record_on_the_notes_data(cfg, hsb40, tables40, tmp_path):
-    rec = inference(cfg, hsb40, tables40[0])
+@pytest.fixture(scope="module")
+def rec(cfg, hsb40, tables40):
+    return inference(cfg, hsb40, tables40[0])
+
+
+def test_record_on_the_notes_data(cfg, rec, tmp_path):
     validate("inference", rec)
     write_json(tmp_path / "i.json", rec, kind="inference")
     assert rec["hausman"]["statistic"] == pytest.approx(15.7587, rel=1e-4)  # R: tests/reference/lab
@@ -27,9 +42,62 @@ def test_record_on_the_notes_data(cfg, hsb40, tables40, tmp_path):
     assert sd["lower"] == 0.0 and sd["upper"] == pytest.approx(1.29673, rel=1e-4)
 
 
+@pytest.mark.parametrize("model", [k for k in R_SATTERTHWAITE if isinstance(R_SATTERTHWAITE[k], dict)])
+def test_satterthwaite_matches_lmertest(rec, model):
+    """lmerTest's DF and p-values to 3 significant digits."""
+    ours, ref = rec["satterthwaite"][model], R_SATTERTHWAITE[model]
+    assert list(ours["df"]) == list(ref["df"])
+    for term in ref["df"]:
+        assert ours["df"][term] == pytest.approx(ref["df"][term], rel=1e-3), term
+        assert ours["p"][term] == pytest.approx(ref["p"][term], rel=1e-3), term
+
+
+def test_satterthwaite_beside_nlme_df(cfg, rec):
+    assert set(rec["satterthwaite"]) == {m for m, s in cfg["models"].items() if s["kind"] == "lmm"}
+    # nlme: the cluster-level term on J - 2 = 38 DF, the others on N - J - 2 = 1935
+    assert rec["satterthwaite"]["ints_slopes"]["nlme_df"] == {
+        "(Intercept)": 1935, "SES": 1935, "SectorPublic": 38, "SES:SectorPublic": 1935}
+
+
+def test_ols_part(rec):
+    ols = rec["ols"]
+    assert ols["formula"] == "MathAch ~ SES * Sector + Minority * Sector" and ols["n"] == R_OLS["n"]
+    assert ols["coef"] == pytest.approx(R_OLS["coef"], rel=1e-6)
+    assert len(ols["units"]["row"]) == ols["n"] and len(ols["top_units"]) == 5 and len(ols["clusters"]) == 40
+
+
+def test_samples_part(rec):
+    samples = rec["samples"]
+    assert samples["this"] == "hsb40"
+    rows = {r["name"]: r for r in samples["rows"]}
+    assert list(rows) == ["hsb40", "hsb160", "hsb-random"]  # hsb160 takes every cluster of the files
+    assert [r["this"] for r in samples["rows"]] == [True, False, False]
+    assert (rows["hsb40"]["clusters"], rows["hsb40"]["units"]) == (40, 1977)
+    assert (rows["hsb160"]["clusters"], rows["hsb160"]["units"]) == (160, 7185)
+    assert rows["hsb40"]["share_w_other"] == pytest.approx(19 / 40)
+
+
+def test_stepwise_part(rec):
+    """The random slope of SES in y ~ x * w: nonrandom_slopes against ints_slopes, whose REML
+    log-likelihoods nlme gives (data/reference/hs40_r_reference.json)."""
+    x = rec["stepwise"]["x"]
+    ll0, ll1 = R_NLME["nonrandom_slopes"]["nlme"]["logLik"], R_NLME["ints_slopes"]["nlme"]["logLik"]
+    (step,) = x["steps"]
+    assert x["start"]["logLik"] == pytest.approx(ll0, abs=1e-5) and step["logLik"] == pytest.approx(ll1, abs=1e-5)
+    assert step["LRT"] == pytest.approx(2 * (ll1 - ll0), abs=1e-4) and step["df"] == 2
+    assert not step["accepted"] and x["final"] == "~ 1 | School"
+    xz = rec["stepwise"]["x_z"]
+    assert xz["fixed"] == "MathAch ~ SES * Sector + Sector * Minority + cvar_SES + cvar_Minority"
+    assert xz["candidates"] == ["SES", "Minority"] and set(xz["steps"][0]["tried"]) == {"SES", "Minority"}
+
+
 def test_parts_that_cannot_be_computed_say_why(cfg, hsb40, tables40):
-    rec = inference(cfg, hsb40, tables40[0].assign(SES=1.0))  # x constant
+    plain = replace(hsb40, roles={k: v for k, v in hsb40.roles.items() if k != "z"})
+    rec = inference(cfg, plain, tables40[0].assign(SES=1.0))  # x constant, no z role
     validate("inference", rec)
     assert "error" in rec["hausman"] and "error" in rec["r2"]["random_coef"]
     assert "error" in rec["profile"]["random_coef"]
     assert "marginal" in rec["r2"]["oneway"]  # a model without x is still there
+    assert "error" in rec["satterthwaite"]["random_coef"] and "df" in rec["satterthwaite"]["oneway"]
+    assert rec["ols"] == {"error": NO_Z}
+    assert list(rec["stepwise"]) == ["x"] and "error" in rec["stepwise"]["x"]

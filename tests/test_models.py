@@ -308,3 +308,16 @@ def test_glh_of_every_mixed_model(lmm_fits):
         fit = read_json(lmm_fits / f"{model}.json")
         assert fit["glh"]["numDF"] == len(fit["fixef"])
         assert set(fit["glh"]["rows"]) == set(fit["fixef"])
+
+
+def test_a_model_using_an_absent_role_is_explained_not_fitted(students40, hsb40, config, capsys):
+    """mino_ri uses z and cvar_z: on a profile without z it is a not-fitted record that says
+    why, with no warning (the profile's choice, not a failure of the data)."""
+    import dataclasses
+    no_z = dataclasses.replace(hsb40, roles={k: v for k, v in hsb40.roles.items() if k != "z"})
+    rec = models.fit_model(config, "mino_ri", no_z, students40)
+    assert rec["status"]["state"] == "not_fitted" and "error" in rec
+    assert "no z role" in rec["status"]["why"] and "roles: z:" in rec["status"]["remedy"]
+    assert rec["fixed"] == "y ~ x * w + w * z + cvar_x + cvar_z"  # role names: nothing to substitute
+    assert "warning" not in capsys.readouterr().err
+    assert models.fit_model(config, "mino_ri", hsb40, students40)["status"]["state"] == "fitted"

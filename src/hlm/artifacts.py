@@ -76,6 +76,21 @@ class Artifacts:
     def figure_path(self, name: str, ext: str = "svg") -> Path:
         return self.path(PATHS.figure, name=name, ext=ext)
 
+    def lab_path(self, name: str) -> Path:
+        """A Lab record by name: ``inference``, ``bootstrap/<test>`` or ``influence/<model>``."""
+        kind, _, item = name.partition("/")
+        if kind == "inference" and not item:
+            return self.path(PATHS.inference)
+        if kind == "bootstrap" and item:
+            return self.path(PATHS.bootstrap, test=item)
+        if kind == "influence" and item:
+            return self.path(PATHS.influence, model=item)
+        raise ValueError(f"unknown Lab record {name!r}: use inference, bootstrap/<test> or influence/<model>")
+
+    def lab(self, name: str) -> dict:
+        """A Lab record (see `lab_path`), validated against its schema (hlm.records)."""
+        return read_json(self.lab_path(name), kind=name.partition("/")[0])
+
     def fit(self, model: str) -> dict:
         """A record of data/fits/<dataset>/: a fit record, or the comparison or reproduction
         record (``model`` comparison, reproduction), validated against its schema (hlm.records)."""

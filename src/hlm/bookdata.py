@@ -55,10 +55,10 @@ class FailedFit(dict):
 
 
 def declared_inputs(path: Path) -> dict[str, list[str]]:
-    """The `hlm:` block of a chapter's front matter: fits, figures, tables."""
+    """The `hlm:` block of a chapter's front matter: fits, figures, tables, lab."""
     from hlm.book.project import read_front_matter
     block = read_front_matter(path).get("hlm") or {}
-    return {key: list(block.get(key) or []) for key in ("fits", "figures", "tables")}
+    return {key: list(block.get(key) or []) for key in ("fits", "figures", "tables", "lab")}
 
 
 @dataclass
@@ -99,7 +99,7 @@ class BookData:
         in the chapter's front matter (under the pipeline) and built (under Quarto)."""
         if self.declared is not None and name not in self.declared[kind]:
             raise UndeclaredArtifact(
-                f"this chapter reads {kind[:-1]} '{name}' but its front matter does not list it; "
+                f"this chapter reads {kind.rstrip('s')} '{name}' but its front matter does not list it; "
                 f"add it under `hlm: {kind}:` so the DAG knows the dependency")
         if path is not None and not path.exists():
             default = self.profile.name == self.config.get("dataset")
@@ -116,6 +116,14 @@ class BookData:
             result = self.artifacts.fit(model)
             self._cache[model] = FailedFit(result) if "error" in result else result
         return self._cache[model]
+
+    def lab(self, name: str) -> dict:
+        """A Lab record: ``inference``, ``bootstrap/<test>`` or ``influence/<model>``."""
+        self._check("lab", name, self.artifacts.lab_path(name))
+        key = ("lab", name)
+        if key not in self._cache:
+            self._cache[key] = self.artifacts.lab(name)
+        return self._cache[key]
 
     def status(self, model: str) -> FitStatus:
         """The fit's state (fitted, singular, not converged, not fitted) and why."""

@@ -1,5 +1,6 @@
 """Values and tables the chapters compute from fit records: estimates by model and term,
-variance components in words, fixed-effects tables, linear combinations, likelihood-ratio
+variance components in words, fixed-effects tables, linear combinations and Wald tests
+of linear hypotheses (by L matrix or by a pattern of coefficient names), likelihood-ratio
 tests from the comparison, and the same model written for R and SAS.
 
 :class:`FitView` reads fits through a chapter's ``book`` (``fit``, ``usable`` and
@@ -7,6 +8,8 @@ tests from the comparison, and the same model written for R and SAS.
 NaN or a sentence instead of an error; ``report/_common.py`` exposes its methods.
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -25,6 +28,27 @@ def lincomb(fit: dict, weights: dict) -> tuple[float, float]:
     L = np.array([weights.get(k, 0.0) for k in names])
     b = np.array([fit["fixef"][k] for k in names])
     return float(L @ b), float(np.sqrt(L @ np.array(fit["vcov"]) @ L))
+
+
+def matching(names, pattern: str) -> list[str]:
+    """The coefficient names a regular expression finds (spida's ``wald(fit, "pattern")``:
+    every coefficient whose name contains a match)."""
+    found = [k for k in names if re.search(pattern, k)]
+    if not found:
+        raise ValueError(f"no coefficient matches {pattern!r}; coefficients are {', '.join(names)}")
+    return found
+
+
+def wald(fit: dict, L, rhs=None) -> dict:
+    """The Wald test of L beta = rhs on a fit's record, with nlme's DF, as
+    `hlm.lmm.inference.wald` computes it on a fitted model. L is a regular expression
+    (the coefficients it matches, all zero), a list of coefficient names, a dict
+    {row: {coefficient: weight}} or a matrix."""
+    from hlm.effects import wald_test
+    names = list(fit["fixef"])
+    if isinstance(L, str):
+        L = matching(names, L)
+    return wald_test([fit["fixef"][k] for k in names], fit["vcov"], [fit["df"][k] for k in names], names, L, rhs)
 
 
 def inside(block: dict, df, point=(0.0, 0.0), kind: str = "coverage") -> bool:
@@ -129,6 +153,10 @@ class FitView:
     def fe_table(self, name: str) -> pd.DataFrame:
         """The fixed-effects table of a model (see :func:`fe_table`)."""
         return fe_table(self.fit(name))
+
+    def wald(self, name: str, L, rhs=None) -> dict:
+        """The Wald test of L beta = rhs on a model's fit (see :func:`wald`)."""
+        return wald(self.fit(name), L, rhs)
 
     def combo(self, name: str, weights: dict) -> tuple[float, float]:
         """(estimate, SE) of a combination of a model's fixed effects (see :func:`lincomb`)."""

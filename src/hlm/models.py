@@ -134,13 +134,13 @@ def failure_record(spec: ModelSpec, err: BaseException) -> dict:
 
 
 #: What an absent optional role is, in the words of a status.
-ROLE_WORDS = {"z": "a second binary variable of the units (HSB's Minority)"}
+ROLE_WORDS = {"z": "a second binary variable of the units, like HSB's Minority"}
 
 
 def absent_role_record(spec: ModelSpec, absent: list[str], profile: Profile) -> dict:
     """The record of a model that uses an optional role the profile does not have: not
     fitted, and why (a choice of the profile, not a failure: no warning)."""
-    roles = ", ".join(f"{r} ({ROLE_WORDS.get(r, 'an optional role')})" for r in absent)
+    roles = "; ".join(f"{r} role ({ROLE_WORDS.get(r, 'an optional role')})" for r in absent)
     out = failure_record(spec, DataError(f"profile '{profile.name}' has no {', '.join(absent)} role"))
     out["status"] = {"state": "not_fitted",
                      "why": f"the dataset's profile has no {roles}, which this model uses",

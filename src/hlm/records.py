@@ -387,6 +387,66 @@ _R2 = _obj({}, {
     "var_residual": NUM, "marginal": _d(NUM, "Nakagawa-Schielzeth"), "conditional": _d(NUM, "Nakagawa-Schielzeth"),
     "cluster_size": _d(NUM, "harmonic mean cluster size"), "level1": _d(NUM, "Snijders-Bosker"),
     "level2": _d(NUM, "Snijders-Bosker"), "error": _ERROR})
+
+
+def _part(fields: dict, **extra) -> dict:
+    """A part of the inference record: all of `fields`, or `error` alone."""
+    return _obj({}, {**fields, "error": _ERROR}, **extra,
+                allOf=[{"if": {"required": ["error"]}, "then": {"maxProperties": 1},
+                        "else": {"required": list(fields)}}])
+
+
+_SATTERTHWAITE = _part({
+    "df": _d(_map(NUM, "coefficient"), "Satterthwaite DF (as lmerTest)"),
+    "nlme_df": _d(_map(NUM, "coefficient"), "nlme's DF, the fit's own"),
+    "p": _d(COEFS, "two-sided p of the t statistic on the Satterthwaite DF")})
+_OLS_UNIT = _obj({"row": _d(INT, "the student table's row"), "cluster": STR, "cooks": NUM, "leverage": NUM,
+                  "std_resid": NUM})
+_OLS_DIAG = _part({
+    "formula": _d(STR, "the formula, R style, in the dataset's columns"), "n": _d(COUNT, "rows used"),
+    "coef": _d(COEFS, "estimates, by R's coefficient name, in R's order"), "se": _d(COEFS, "standard errors"),
+    "p": _d(COEFS, "two-sided p-values"), "r2": _d(NUM, "R²"), "sigma": _d(NUM, "residual standard error"),
+    "units": _d(_obj({"row": _d(_array(INT), "the student table's row"), "cluster": _array(STR),
+                      "fitted": _array(NUM), "resid": _array(NUM),
+                      "std_resid": _d(_array(NUM), "R's rstandard"), "leverage": _d(_array(NUM), "R's hatvalues"),
+                      "cooks": _d(_array(NUM), "R's cooks.distance")}),
+                "per unit, in the student table's order"),
+    "top_units": _d(_array(_OLS_UNIT), "the 5 units of largest Cook's distance, largest first"),
+    "clusters": _d(_array(_obj({"cluster": STR, "cook": _d(NUM, "null: rank deficient without it")})),
+                   "Cook's distance of deleting each cluster (exact refits), largest first")})
+_SAMPLE_STATS = {
+    "clusters": COUNT, "units": COUNT,
+    "rows_dropped": _d(COUNT, "rows dropped by the missing-value policy (merge report)"),
+    "w_other": _d(STR, "w's non-reference level"), "share_w_other": _d(NUM, "share of clusters at w_other"),
+    "size_mean": _d(NUM, "mean cluster size"), "size_sd": _d(NUM, "SD of the cluster sizes"),
+    "mean_y": NUM, "mean_x": NUM,
+    "sd_cluster_mean_y": _d(NUM, "SD of the cluster means of y"),
+    "sd_cluster_mean_x": _d(NUM, "SD of the cluster means of x"),
+    "mean_within_sd_x": _d(NUM, "mean over clusters (of two units or more) of the SD of x within"),
+}
+_SAMPLE = _obj({"name": _d(STR, "the profile's name, or 'all clusters in the files'"), "title": STR,
+                "this": _d(BOOL, "the row of this dataset"), "sample": _d(STR, "the sample, in words")},
+               {**_SAMPLE_STATS, "error": _d(STR, "why this sample could not be merged")},
+               allOf=[{"if": {"required": ["error"]}, "then": {"not": {"required": ["clusters"]}},
+                       "else": {"required": list(_SAMPLE_STATS)}}])
+_STEP_STATS = {
+    "logLik": NUM, "npar": COUNT, "LRT": _d(NUM, "2 (logLik - the current model's logLik)"), "df": INT,
+    "p_chisq": _d(NUM, "chi-square p (conservative)"),
+    "p_mixture": _d(NUM, "p of the 50:50 mixture of chi2(df - 1) and chi2(df)"),
+    "accepted": _d(BOOL, "p_mixture < alpha"), "singular": BOOL, "converged": BOOL,
+    "tried": _d(_map(NUM, "candidate"), "logLik with each remaining candidate added"),
+}
+_STEP = _obj({"random": _d(STR, "the random part tried"), "added": _d(STR, "the candidate added")},
+             {**_STEP_STATS, "error": _d(STR, "why the refit failed (the procedure ends)")},
+             allOf=[{"if": {"required": ["error"]}, "then": {"not": {"required": ["accepted"]}},
+                     "else": {"required": list(_STEP_STATS)}}])
+_STEPWISE = _part({
+    "fixed": _d(STR, "the fixed part, in the dataset's columns"), "method": {"enum": ["REML", "ML"]},
+    "alpha": NUM, "candidates": _d(_array(STR), "the candidate random terms (columns)"),
+    "start": _d(_obj({"random": STR, "logLik": NUM, "npar": COUNT, "singular": BOOL, "converged": BOOL}),
+                "the random-intercept fit"),
+    "steps": _d(_array(_STEP), "each step: the best candidate and its LRT"),
+    "final": _d(STR, "the random part accepted")})
 INFERENCE = _obj({
     "dataset": STR,
     "hausman": _d(_obj({}, {"slopes": _array(STR), "fe": COEFS, "se_fe": COEFS, "re": COEFS, "se_re": COEFS,
@@ -395,6 +455,18 @@ INFERENCE = _obj({
     "r2": _d(_map(_R2, "mixed model"), "multilevel R² of each mixed model of the catalog (hlm.lmm.r2)"),
     "profile": _d(_map(_obj({}, {"intervals": _map(INTERVAL, "parameter"), "error": _ERROR}), "model"),
                   "profile intervals on the sd scale (hlm.lmm.profile), models of lab: profile:"),
+    "satterthwaite": _d(_map(_SATTERTHWAITE, "mixed model"),
+                        "Satterthwaite DF of each mixed model of the catalog (hlm.inference.satterthwaite)"),
+    "ols": _d(_OLS_DIAG, "the pooled OLS y ~ x * w + z * w and its influence (hlm.olsdiag); error without a "
+                         "z role"),
+    "samples": _d(_obj({"this": _d(STR, "this dataset's name"),
+                        "rows": _d(_array(_SAMPLE), "this dataset's sample, the other profiles' of the same files, "
+                                                    "and all the clusters (unless a profile takes them all)")}),
+                  "the dataset's sample against the other samples of its raw files (hlm.samplecompare)"),
+    "stepwise": _d(_obj({"x": _d(_STEPWISE, "candidate x; fixed part y ~ x * w")},
+                        {"x_z": _d(_STEPWISE, "candidates x and z; fixed part y ~ x * w + w * z + cvar_x + "
+                                              "cvar_z (profiles with a z role)")}),
+                   "the random part built forward by LRTs (hlm.stepwise)"),
 }, title="inference record")
 
 SCHEMAS: dict[str, dict] = {
@@ -595,8 +667,10 @@ _DOC_ORDER = [
      "refits without a cluster (hlm.lmm.influence)."),
     ("influence", "Influence of the clusters", "data/fits/<dataset>/influence/<model>.json: every cluster's "
      "Cook's distance and DFBETAS; `error` instead when the model could not be fitted."),
-    ("inference", "Inference record", "data/fits/<dataset>/inference.json: the Hausman test, multilevel R² and "
-     "profile intervals (hlm.inference); a part that cannot be computed holds `error`."),
+    ("inference", "Inference record", "data/fits/<dataset>/inference.json: the Hausman test, multilevel R², "
+     "profile intervals, Satterthwaite DF, the preliminary OLS's diagnostics, the sample comparison and the "
+     "forward building of the random part (hlm.inference); a part that cannot be computed holds `error` "
+     "(alone, in `satterthwaite`, `ols` and `stepwise`)."),
 ]
 
 

@@ -221,7 +221,17 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
                "between": {"intercept": bb[0], "slope": bb[1]}, "pooled": {"intercept": bp[0], "slope": bp[1]}})
     fits["oneway"] = _oneway(y, uniq, rows, pos)
     fits["ints_slopes"] = _random_slopes(profile, x, y, wv, uniq, rows, nm, S, s2w)
+    fits["influence/ints_slopes"] = _influence(fits["ints_slopes"], uniq)
     return fits
+
+
+def _influence(fit, uniq) -> dict:
+    """The Lab's influence record of ints_slopes, with made-up deletion statistics."""
+    rng = np.random.default_rng(len(uniq))
+    rows = [{"cluster": c, "cook": float(rng.gamma(1.0, 0.05)),
+             "dfbetas": {t: float(rng.normal(0, 0.3)) for t in fit["fixef"]}} for c in uniq]
+    return fake("influence", dataset="synth", model="ints_slopes", clusters=len(uniq), terms=list(fit["fixef"]),
+                cutoff=4 / len(uniq), rows=sorted(rows, key=lambda r: -r["cook"]))
 
 
 def _between_by_w(mx, my, w, levels) -> dict:
@@ -269,15 +279,20 @@ def _random_slopes(profile, x, y, wv, uniq, rows, nm, S, s2):
         bvec += Xj.T @ Vinv @ y[m]
         blocks[c] = (Xj, Zj, Vinv, y[m])
     gam = np.linalg.solve(A, bvec)
-    ranef = {}
+    ranef, ranef_cov = {}, {}
+    fitted_pop, fitted = np.empty(len(y)), np.empty(len(y))
     for c, (Xj, Zj, Vinv, yj) in blocks.items():
         u = G @ Zj.T @ Vinv @ (yj - Xj @ gam)
         ranef[c] = {"(Intercept)": float(u[0]), profile.x: float(u[1])}
+        ranef_cov[c] = (G - G @ Zj.T @ Vinv @ Zj @ G).tolist()  # Var(u | y), gamma known
+        fitted_pop[rows[c]], fitted[rows[c]] = Xj @ gam, Xj @ gam + Zj @ u
     fe = dict(zip(nm, gam.tolist()))
     coef = {c: {**fe, "(Intercept)": fe["(Intercept)"] + r["(Intercept)"], profile.x: fe[profile.x] + r[profile.x]}
             for c, r in ranef.items()}
     V = np.linalg.inv(A)
     return fake_lmm("ints_slopes", fixef=fe, se=dict(zip(nm, np.sqrt(np.diag(V)))), vcov=V.tolist(),
                     sigma=float(np.sqrt(s2)), G=G.tolist(), re_names=["(Intercept)", profile.x],
-                    n=len(y), groups=len(uniq), ranef=ranef, coef=coef,
-                    cluster_n={c: rows[c].size for c in uniq})
+                    n=len(y), groups=len(uniq), ranef=ranef, coef=coef, ranef_cov=ranef_cov,
+                    cluster_n={c: rows[c].size for c in uniq},
+                    obs={"fitted_pop": fitted_pop, "fitted": fitted, "resid_pop": y - fitted_pop,
+                         "resid": y - fitted, "std_resid": (y - fitted) / np.sqrt(s2)})

@@ -38,7 +38,8 @@ def _write_dataset(root: Path, inputs, dataset="synth"):
     fitdir.mkdir(parents=True)
     inputs["students"].to_parquet(proc / "students.parquet", index=False)
     inputs["schools"].to_csv(proc / "schools.csv", index=False)
-    for name, fit in inputs["fits"].items():
+    for name, fit in inputs["fits"].items():  # fits, and Lab records (influence/<model>) in their folders
+        (fitdir / f"{name}.json").parent.mkdir(parents=True, exist_ok=True)
         (fitdir / f"{name}.json").write_text(json.dumps(fit, default=float))
 
 

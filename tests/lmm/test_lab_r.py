@@ -82,3 +82,13 @@ def test_profile_of_a_random_intercept_model(fits):
     assert list(ours) == ["sd((Intercept))", "sigma"]
     for v in ours.values():
         assert 0 < v["lower"] < v["est"] < v["upper"]
+
+
+def test_profile_crossing_survives_a_noisy_profile():
+    """The profile's inner fits start from the previous solution, so |zeta| - z evaluated again
+    at the last point below z can land just above it (hsb160's random_coef did): the crossing
+    is then interpolated from the two values already known instead of failing."""
+    from hlm.lmm.profile import _crossing
+    assert _crossing(lambda s: s - 1.0, 0.0, -1.0, 2.0, 1.0) == pytest.approx(1.0)
+    flaky = iter([0.01, 0.5])                       # f(a) now reads +0.01 instead of -1
+    assert _crossing(lambda s: next(flaky), 0.0, -1.0, 2.0, 1.0) == pytest.approx(1.0)

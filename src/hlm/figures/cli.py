@@ -1,12 +1,12 @@
 """`python -m hlm figure --dataset D --name N --svg out.svg --png out.png`.
 
-Reads the tables and fits the figure's spec lists (from data/processed/D/ and
-data/fits/D/ under the project root), draws the figure and writes both files
+Reads the tables, fits and Lab records the figure's spec lists (from data/processed/D/
+and data/fits/D/ under the project root), draws the figure and writes both files
 atomically, with out.json beside the SVG: {"clusters": the number of clusters, null
 for the simulated figures}, what the caption needs from the data
 (``FIGURES[name].caption(profile, clusters)``). A figure whose fits could not be
-fitted is a one-line placeholder (the chapter shows why instead), so that the data
-never fail a figure job.
+fitted (or whose Lab record holds an ``error``) is a one-line placeholder (the chapter
+shows why instead), so that the data never fail a figure job.
 """
 from __future__ import annotations
 
@@ -30,9 +30,11 @@ def _root() -> Path:
 
 
 def load_inputs(spec, dataset: str, profile, root: Path | None = None) -> dict:
-    """The keyword arguments of a figure function: the tables and fits its spec reads."""
+    """The keyword arguments of a figure function: the tables and fits its spec reads (the Lab
+    records it names join the fits, under their names)."""
     art = Artifacts(dataset, Path(root or _root()))
-    needed = [art.table(t) for t in spec.tables] + [art.fit_path(m) for m in spec.fits]
+    needed = ([art.table(t) for t in spec.tables] + [art.fit_path(m) for m in spec.fits]
+              + [art.lab_path(n) for n in spec.lab])
     for path in needed:
         if not path.exists():
             raise DataError(f"figure '{spec.name}' needs {path}, which does not exist; "
@@ -42,7 +44,7 @@ def load_inputs(spec, dataset: str, profile, root: Path | None = None) -> dict:
     return {"profile": profile,
             "students": read_students(art.students_path) if "students.parquet" in spec.tables else None,
             "schools": read_schools(art.schools_path, profile) if "schools.csv" in spec.tables else None,
-            "fits": {m: art.fit(m) for m in spec.fits}}
+            "fits": {**{m: art.fit(m) for m in spec.fits}, **{n: art.lab(n) for n in spec.lab}}}
 
 
 def placeholder(name: str, models: list[str]):

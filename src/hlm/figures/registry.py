@@ -36,6 +36,9 @@ class FigureSpec:
     caption: Callable = field(default=lambda p, clusters=None: "", repr=False)  # (profile, clusters)
     number: int | None = None             # the notes' figure number, where it has one
     group: str = ""
+    # Lab records it reads (hlm.artifacts.Artifacts.lab_path): "inference", "bootstrap/<test>",
+    # "influence/<model>"; the figure function finds them in `fits` under these names
+    lab: tuple[str, ...] = ()
 
     def applies(self, profile) -> bool:
         return all(profile.has(r) for r in self.needs)
@@ -58,7 +61,7 @@ class FigureSpec:
 def _L(p):
     """Role labels used in captions."""
     return {"y": p.label("y"), "x": p.label("x"), "w": p.label("w"), "c": p.cluster_label,
-            "u": p.unit_label}
+            "u": p.unit_label, "z": p.label("z") if p.has("z") else "z"}
 
 
 # What the caption of a figure drawing one element per cluster adds above MAX_CLUSTERS clusters
@@ -83,9 +86,11 @@ def _cap(text: str, large: str = "") -> Callable:
 _SPECS: list[FigureSpec] = []
 
 
-def _add(name, func, fits=(), tables=(STUDENTS,), needs=(), caption="", number=None, group="", large=""):
+def _add(name, func, fits=(), tables=(STUDENTS,), needs=(), caption="", number=None, group="", large="",
+         lab=()):
     _SPECS.append(FigureSpec(name, func, tuple(fits), tuple(tables), tuple(needs),
-                             _cap(caption, large) if isinstance(caption, str) else caption, number, group))
+                             _cap(caption, large) if isinstance(caption, str) else caption, number, group,
+                             tuple(lab)))
 
 
 # ---- looking at the data
@@ -198,6 +203,75 @@ _add("rs_beta", "mixed.rs_beta", fits=("ints_slopes", "fe_lines"), number=19, gr
      large=_SUBSET_REST)
 
 
+# ---- the Lab: diagnostics, G, effects of w, the minority models (fits ints_slopes unless said)
+_IS = ("ints_slopes",)
+_add("dx_resid_qq", "diagnostics.dx_resid_qq", fits=_IS, group="lab", caption=(
+    "Normal quantile plot of the level-1 residuals of the model with random intercepts and {x} slopes "
+    "and {w} effects on both (each {u}'s {y} minus its {c}'s fitted line, divided by the residual "
+    "standard deviation). Points near the grey line through the quartiles are consistent with normal "
+    "errors; curved tails mean heavy or light tails. The three most extreme residuals are labelled "
+    "with their {c}."))
+_add("dx_resid_fitted", "diagnostics.dx_resid_fitted", fits=_IS, group="lab", caption=(
+    "Standardized level-1 residuals against fitted values (fixed part plus the {c}'s BLUPs), with a "
+    "lowess smooth (black). A flat smooth near the zero line and an even vertical spread support a "
+    "linear mean and a constant error variance; a funnel shape would suggest the variance changes with "
+    "the level of {y}."))
+_add("dx_resid_cluster", "diagnostics.dx_resid_cluster", fits=_IS, group="lab", caption=(
+    "Standardized level-1 residuals {c} by {c}, one box per {c} in informative-id order, blue for the "
+    "reference {w} and vermillion for the other. Boxes show the quartiles and median, whiskers reach 1.5 "
+    "times the interquartile range. Boxes centred near zero with similar heights support a common "
+    "within-{c} variance."), large=_SUBSET)
+_add("dx_resid_level2", "diagnostics.dx_resid_level2", fits=_IS, group="lab", caption=(
+    "Standardized level-1 residuals against the {c} mean of {x}, one panel per {w}, with lowess smooths "
+    "(black). A trend would mean the model misses a contextual effect of the {c} mean of {x}."))
+_add("dx_blup_qq", "diagnostics.dx_blup_qq", fits=_IS, group="lab", caption=(
+    "Normal quantile plots of the {c}s' BLUPs, one panel per random effect, each BLUP divided by its "
+    "own standard deviation under the model, the square root of G minus its conditional variance "
+    "(BLUPs shrink, the more so for small {c}s), so that they are about standard normal when the "
+    "model holds. Points near the grey line support normal random effects; the three most extreme "
+    "{c}s are labelled."))
+_add("dx_blup_level2", "diagnostics.dx_blup_level2", fits=_IS, group="lab", caption=(
+    "Each {c}'s BLUPs (random intercept and random {x} slope) against the {c}'s mean {x}, blue for the "
+    "reference {w} and vermillion for the other, with a lowess smooth (black). A trend means the {c} "
+    "mean of {x} explains part of the random effects and belongs in the fixed part."))
+_add("dx_influence", "diagnostics.dx_influence", fits=_IS, lab=("influence/ints_slopes",), group="lab",
+     caption=("The influence of each {c} on the fixed effects, from refitting the model without it. "
+              "Left, Cook's distance of every {c}, largest at the top, with the usual flag 4/J (dashed; J "
+              "{c}s) and the three largest labelled. Right, the DFBETAS of each coefficient, the change "
+              "in the estimate in standard errors; points beyond ±2/√J (dashed) are vermillion."))
+_add("lab_g_ellipse", "lab.lab_g_ellipse", fits=_IS, group="lab", caption=(
+    "The estimated variance G of the random intercepts and {x} slopes as ellipses centred at 0 that "
+    "contain 50% (dashed) and 95% (solid) of the {c}s' true deviations under normality, with the "
+    "BLUPs (blue for the reference {w}, vermillion for the other), which shrink inside. The box gives "
+    "G's eigenvalues: a ratio of smallest to largest near 0 means an ellipse nearly flat, a G close "
+    "to singular."))
+_add("lab_w_bands", "lab.lab_w_bands", fits=_IS, group="lab", caption=(
+    "The estimated difference in {y} between the two {w}s as a function of {x} (a line, because of "
+    "the {x}-by-{w} interaction), with a 95% pointwise band (darker) and a 95% Scheffé band (lighter) "
+    "that covers the whole line at once. Where the simultaneous band excludes zero (black line) the "
+    "{w}s differ at those values of {x}, even allowing for having looked at every value of {x}."))
+_add("lab_marg_cond", "lab.lab_marg_cond", fits=_IS, group="lab", caption=(
+    "Marginal and conditional predictions. Left, the population line of each {w} with its 95% "
+    "confidence band: the expected {y} of a {u} of a typical {c}. Right, each {c}'s own line (fixed "
+    "part plus its BLUPs) over its range of {x}, under the population lines (thick); blue for the "
+    "reference {w}, vermillion for the other."), large=_SUBSET_REST)
+_add("mino_pancake", "lab.mino_pancake", fits=("mino_rs_z",), needs=("z",), group="lab", caption=(
+    "The 3 x 3 variance G of the random intercepts, {x} slopes and {z} effects: each panel is a "
+    "projection of its 95% ellipsoid on two of the three, with the {c}s' BLUPs (blue for the "
+    "reference {w}, vermillion for the other). The title gives G's eigenvalues: one near 0 makes the "
+    "ellipsoid a flat pancake, a G close to singular that the data cannot fully estimate."))
+_add("mino_gap", "lab.mino_gap", fits=("mino_rs",), needs=("z",), group="lab", caption=(
+    "The {z} gap by {w}, from the model with random intercepts and {x} slopes and contextual "
+    "effects. Left, predicted {y} against {x} for the four groups of {w} (blue the reference, "
+    "vermillion the other) and {z} (solid the reference, dashed the other), with 95% bands, the {c} "
+    "mean of {x} and the {c} share of the other {z} held at their overall averages. Right, the "
+    "difference between the levels of {z} in each {w}, with its 95% interval; an interval that "
+    "misses zero (black line) is a gap."))
+_add("mino_ols_diag", "lab.mino_ols_diag", needs=("z",), lab=("inference",), group="lab", caption=(
+    "Diagnostics of the ordinary least-squares fit that ignores {c}s. Left, standardized residuals "
+    "against fitted values with a lowess smooth (black). Right, Cook's distance of each {u} against "
+    "its leverage; the five most influential {u}s are labelled {c}:row."))
+
 FIGURES: dict[str, FigureSpec] = {s.name: s for s in _SPECS}
 
 
@@ -211,5 +285,6 @@ def caption(name: str, profile, clusters: int | None = None) -> str:
 
 
 def render(name: str, students=None, schools=None, fits=None, profile=None):
-    """Draw figure `name` from its inputs (no file I/O)."""
+    """Draw figure `name` from its inputs (no file I/O). `fits` holds the fit records by model
+    name and the Lab records the spec names (`lab`) by their names, e.g. "influence/ints_slopes"."""
     return FIGURES[name].func(students, schools, fits or {}, profile)

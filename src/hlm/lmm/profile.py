@@ -112,18 +112,28 @@ def profile_intervals(fit: LmmResult, level: float = 0.95) -> dict[str, dict]:
         bounds = []
         for side in (-1, 1):
             start["x"] = hat[others]
-            step, t_prev = 0.05, to_t(k, hat[k])
+            step, t_prev, f_prev = 0.05, to_t(k, hat[k]), -z   # zeta is 0 at the estimate
             bound = limit[side] if at_limit(hat[k], side) else None
             for _ in range(MAX_STEPS):
                 if bound is not None:
                     break
                 t = t_prev + side * step
-                if abs(zeta(t)) >= z:
-                    root = optimize.brentq(lambda s: abs(zeta(s)) - z, min(t_prev, t), max(t_prev, t), xtol=1e-10)
-                    bound = from_t(k, root)
+                f_t = abs(zeta(t)) - z
+                if f_t >= 0:
+                    bound = from_t(k, _crossing(lambda s: abs(zeta(s)) - z, t_prev, f_prev, t, f_t))
                 elif at_limit(from_t(k, t), side):
                     bound = limit[side]
-                t_prev, step = t, step * 1.6
+                t_prev, f_prev, step = t, f_t, step * 1.6
             bounds.append(float("nan") if bound is None else bound)
         out[name] = {"lower": bounds[0], "est": float(hat[k]), "upper": bounds[1]}
     return out
+
+
+def _crossing(f, a: float, fa: float, b: float, fb: float) -> float:
+    """Where f crosses 0 between a (f < 0 there) and b (f >= 0). The inner optimizations
+    start from the previous solution, so f evaluated again at a can land on the other
+    side by a hair; then the crossing is interpolated from the two values already known."""
+    try:
+        return optimize.brentq(f, min(a, b), max(a, b), xtol=1e-10)
+    except ValueError:  # f(a) and f(b) on one side when evaluated again
+        return a + (b - a) * (-fa) / (fb - fa)
