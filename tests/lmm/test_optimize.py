@@ -153,3 +153,16 @@ def test_singular_fit_names_its_boundary_parameters():
     r = fit(students, fixed="MathAch ~ SES * Sector", random="~ 1 + SES | School")
     assert r.singular and r.optsum.boundary == (2,)  # theta[2]: the slope's own Cholesky entry
     assert r.to_dict()["optimizer"]["boundary"] == [2]
+
+
+def test_leaves_the_face_of_a_zero_first_column():
+    """Found by hypothesis: L-BFGS-B stopped where the first diagonal element of Lambda
+    is 0 (the intercepts carry no variance of their own), 0.0036 of deviance above a rank-one
+    G with both variances; the restart that refills that column finds it."""
+    df, res = _fit((2, 4, [8, 5, 6, 5], 51964420, 0.3, "REML"))
+    obj = Objective(res.cp, res.method)
+    g = projected_gradient(obj, np.asarray(res.theta), obj.lower)
+    interior = np.asarray(res.theta) - obj.lower > 1e-6
+    assert np.all(np.abs(g[interior]) < 1e-3)
+    assert -2 * res.logLik < 74.1034  # the better optimum (74.10333), not the face (74.10693)
+    assert any("restart improved" in m for m in res.to_dict()["optimizer"]["messages"])

@@ -3,7 +3,8 @@
 1. L-BFGS-B on theta with bounds (diagonal of Lambda >= FLOOR) and the
    analytic gradient (``objective.py``), then Newton steps (below).
 2. If that does not converge, or ends on or near the boundary, restarts from
-   other points (0.1 I, the point pushed off the boundary, 3 I): a boundary
+   other points (0.1 I, the point pushed off the boundary, 3 I, and the point with a
+   zero column of Lambda refilled from the later ones): a boundary
    point can be a local optimum, or a saddle (an indefinite Hessian).  The
    best wins.  If still not converged, a bounded Nelder-Mead polish, then
    L-BFGS-B again.
@@ -153,12 +154,36 @@ def _newton_polish(obj, x, fx, lower, messages, max_steps: int = 50):
 
 
 def _alt_starts(x: np.ndarray, q: int) -> list[np.ndarray]:
-    """Second starting points: small and large multiples of I, and x pushed off the boundary."""
+    """Second starting points: small and large multiples of I, x pushed off the boundary,
+    and x with each zero column of Lambda refilled (`_refilled`)."""
     base = default_start(q)
     diag = base == 1.0
     bumped = x.copy()
     bumped[diag & (x < 0.05)] = max(0.5 * float(np.max(x[diag])), 0.1)
-    return [0.1 * base, bumped, 3.0 * base]
+    return [0.1 * base, bumped, 3.0 * base, *_refilled(x, q)]
+
+
+def _refilled(x: np.ndarray, q: int) -> list[np.ndarray]:
+    """Starts that leave the face where a diagonal element k of Lambda is 0.
+
+    There the first k random effects carry no variance of their own, and every G of
+    that face is a local optimum to L-BFGS-B, which stays on it even from a point pushed
+    off it. A G of the same rank with a variance in direction k lies elsewhere: each
+    later row's weight is moved into column k (its length kept), so the start is a
+    factor of that kind."""
+    rows, cols = tril_index(q)
+    L = np.zeros((q, q))
+    L[rows, cols] = x
+    out = []
+    for k in range(q - 1):
+        if L[k, k] > BOUNDARY_TOL:
+            continue
+        M = L.copy()
+        for i in range(k + 1, q):
+            M[i, k] = np.linalg.norm(L[i, k:])
+            M[i, k + 1:] = 0.0
+        out.append(M[rows, cols])
+    return out
 
 
 def _polish(obj, x, fx, lower, messages, methods):
