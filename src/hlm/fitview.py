@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hlm.bookdata import Markdown, code, md, num, pfmt, pval
+from hlm.effects import predictions, wald_test
 from hlm.prose import excerpt as _excerpt
 from hlm.prose import verdict as _verdict
 
@@ -24,10 +25,8 @@ NAN = float("nan")
 def lincomb(fit: dict, weights: dict) -> tuple[float, float]:
     """(estimate, standard error) of the combination `weights` {term: weight} of a fit's
     fixed effects, from its covariance matrix `vcov`."""
-    names = list(fit["fixef"])
-    L = np.array([weights.get(k, 0.0) for k in names])
-    b = np.array([fit["fixef"][k] for k in names])
-    return float(L @ b), float(np.sqrt(L @ np.array(fit["vcov"]) @ L))
+    row = predictions(fit, [weights.get(k, 0.0) for k in fit["fixef"]]).iloc[0]
+    return float(row["est"]), float(row["se"])
 
 
 def matching(names, pattern: str) -> list[str]:
@@ -44,7 +43,6 @@ def wald(fit: dict, L, rhs=None) -> dict:
     `hlm.lmm.inference.wald` computes it on a fitted model. L is a regular expression
     (the coefficients it matches, all zero), a list of coefficient names, a dict
     {row: {coefficient: weight}} or a matrix."""
-    from hlm.effects import wald_test
     names = list(fit["fixef"])
     if isinstance(L, str):
         L = matching(names, L)

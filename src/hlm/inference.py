@@ -33,7 +33,7 @@ from hlm.catalog import formula, lmm_names, model_spec
 from hlm.config import Profile, add_profile_args
 from hlm.errors import ModelError
 from hlm.io import write_json
-from hlm.models import engine_fit, load_students
+from hlm.models import engine_fit, load_students, reference_levels
 from hlm.sample import profile_from_args
 
 # the forward procedures of ``stepwise``: fixed part (role names), candidate random terms (roles)
@@ -73,9 +73,7 @@ def stepwise(profile: Profile, students) -> dict:
     """The forward procedures of :data:`STEPWISE` that the profile's roles allow."""
     from hlm.stepwise import forward
 
-    reference = {profile.w: profile.w_levels[0]}
-    if profile.has("z") and profile.z_reference is not None:
-        reference[profile.z] = str(profile.z_reference)
+    reference = reference_levels(profile)
     columns = {"x": profile.x, "z": profile.z}
     return {key: _safe(lambda: forward(students, formula(fixed, profile), [columns[t] for t in terms],
                                        profile.cluster, reference=reference))

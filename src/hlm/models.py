@@ -27,7 +27,7 @@ from scipy import stats
 from hlm import classic
 from hlm.artifacts import Artifacts
 from hlm.cli import progress
-from hlm.catalog import ModelSpec, lmm_names, model_names, model_spec
+from hlm.catalog import ModelSpec, lmm_names, model_spec
 from hlm.config import Profile, add_profile_args
 from hlm.sample import profile_from_args
 from hlm.errors import DataError
@@ -74,14 +74,21 @@ def check_columns(students: pd.DataFrame, spec: ModelSpec, profile: Profile) -> 
 
 # --- fitting ----------------------------------------------------------------------------------
 
+def reference_levels(profile: Profile, *formulas: str | None) -> dict:
+    """The engine's ``reference=``: the reference level of w and of z (when the profile has
+    one), limited to the columns `formulas` use when any are given."""
+    used = formula_columns(*formulas) if formulas else None
+    reference = {role.column: str(role.reference) for key, role in profile.roles.items()
+                 if key in ("w", "z") and (used is None or role.column in used)}
+    if profile.w in reference:
+        reference[profile.w] = profile.w_levels[0]
+    return reference
+
+
 def lmm_call(spec: ModelSpec, profile: Profile, method: str) -> tuple[str, dict]:
     """The engine call (as text, and its keyword arguments) for a mixed model."""
     kwargs = {"fixed": spec.fixed, "random": spec.random, "method": method, "model": spec.name}
-    used = formula_columns(spec.fixed, spec.random)
-    reference = {role.column: str(role.reference) for key, role in profile.roles.items()
-                 if key in ("w", "z") and role.column in used}
-    if profile.w in reference:
-        reference[profile.w] = profile.w_levels[0]
+    reference = reference_levels(profile, spec.fixed, spec.random)
     if reference:
         kwargs["reference"] = reference
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())

@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from scipy import stats
 
-from hlm.residuals import standardized_blups
 from hlm.figures._base import (BLACK, BLUE, GREY, VERMILLION, MissingInput, abline, cluster_ids, cluster_table,
                                dense, drawn, need, new_figure, styled, w_color, w_title, x_name)
+from hlm.residuals import standardized_blups
 
 MODEL = "ints_slopes"
 INFLUENCE = f"influence/{MODEL}"  # its Lab record
