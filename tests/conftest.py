@@ -11,6 +11,8 @@ from hlm.config import get_profile, load_config
 from hlm.sample import with_data
 from hlm.data import merge
 from hlm.levels import derive
+from tests.fixtures.clinics import make_clinics
+from tests.fixtures.project import copy_project, snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference"
@@ -46,6 +48,22 @@ def merged40(hsb40):
 def tables40(merged40, hsb40):
     """(students, schools) for hsb40, as the derive step makes them."""
     return derive(merged40.frame, hsb40)
+
+
+@pytest.fixture(scope="session")
+def clinics_project(tmp_path_factory):
+    """The project copied to a temporary folder, with the clinics dataset (not HSB) beside it."""
+    work = copy_project(tmp_path_factory.mktemp("project"))
+    fixture = make_clinics(work / "mydata")
+    return work, fixture
+
+
+@pytest.fixture(scope="session")
+def clinics_book(clinics_project):
+    """(work, fixture) after the whole DAG ran there: `work/_book/clinics/` is the book."""
+    work, fixture = clinics_project
+    snakemake(work, "--configfile", str(fixture["config"]))
+    return work, fixture
 
 
 # The jobs of the test builds run in warm workers (hlm.worker); in the tests a worker

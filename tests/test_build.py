@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_pipeline import COPY, copy_project, snakemake
+from tests.fixtures.project import COPY, copy_project, snakemake
 
 pytestmark = pytest.mark.slow
 

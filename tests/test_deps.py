@@ -93,7 +93,7 @@ def _dry_run(work, *args):
 @pytest.fixture(scope="module")
 def up_to_date(tmp_path_factory):
     """A copy of the project whose outputs all exist (empty) and are up to date."""
-    from tests.test_pipeline import COPY, copy_project
+    from tests.fixtures.project import COPY, copy_project
     work = copy_project(tmp_path_factory.mktemp("deps"), [*COPY, "data/raw"])
     summary = subprocess.run([sys.executable, "-m", "snakemake", "--summary", "--cores", "1"], cwd=work,
                              capture_output=True, text=True, check=True).stdout

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.matrix import CASES, make_case
-from tests.test_pipeline import copy_project, snakemake
+from tests.fixtures.project import copy_project, snakemake
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.test_pipeline import COPY, copy_project, snakemake
+from tests.fixtures.project import COPY, copy_project, snakemake
 
 pytestmark = pytest.mark.slow
 

@@ -1,61 +1,31 @@
 """The whole DAG, book included, on a dataset that is not HSB (patients in clinics).
 
 The project is copied to a temporary folder and Snakemake runs there with the
-fixture's profile, as a user would with `make book CONFIG=clinics.yaml`.
+fixture's profile, as a user would with `make book CONFIG=clinics.yaml` (the
+session's `clinics_book`, which the reader, PDF and publishing tests also read).
 """
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.fixtures.clinics import MISSING_AGE, MISSING_SBP, make_clinics
-
-ROOT = Path(__file__).resolve().parents[1]
-COPY = ["Snakefile", "rules", "config", "index.qmd", "report", "_quarto.yml", "data/reference"]
+from tests.fixtures.clinics import MISSING_AGE, MISSING_SBP
+from tests.fixtures.project import snakemake
 
 pytestmark = pytest.mark.slow
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1500)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-6000:]}")
-    return proc
-
-
-def copy_project(work: Path, items=COPY) -> Path:
-    """Copy the project's `items` (the workflow, config, chapters...) into `work`."""
-    for item in items:
-        src = ROOT / item
-        dst = work / item
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, dst)
-    return work
+@pytest.fixture(scope="module")
+def project(clinics_project):
+    return clinics_project
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    work = copy_project(tmp_path_factory.mktemp("project"))
-    fixture = make_clinics(work / "mydata")
-    return work, fixture
-
-
-@pytest.fixture(scope="module")
-def built(project):
-    work, fixture = project
-    snakemake(work, "--configfile", str(fixture["config"]))
-    return work, fixture
+def built(clinics_book):
+    return clinics_book
 
 
 def test_book_builds_for_own_data(built):

@@ -8,11 +8,14 @@ and imports nothing of that project.
   front matter.
 - `hlm.book.execute`: one chapter `.qmd` -> executed Quarto markdown (`.md`).
 - `hlm.book.render`: executed chapters -> HTML pages and a PDF, through Quarto when
-  it is on PATH, else through the built-in pandoc + typst renderer.
+  it is on PATH, else through the built-in pandoc + typst renderer: `hlm.book.pandoc`
+  runs pandoc, `hlm.book.crossref` numbers the book, `hlm.book.html` writes the pages
+  (`hlm.book.search` their index), `hlm.book.pdf` the typst PDF.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Mapping
 
@@ -65,4 +68,9 @@ class BookJob:
     formats: tuple[str, ...] = ("html", "pdf")  # of the built-in renderer
 
 
-__all__ = ["BookError", "BookJob", "ChapterJob"]
+def asset(name: str) -> str:
+    """The text of `assets/<name>` (the stylesheet, the script, the typst preamble)."""
+    return resources.files("hlm.book").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+__all__ = ["BookError", "BookJob", "ChapterJob", "asset"]

@@ -3,10 +3,17 @@
 narrow screens, "On this page" in the margin, previous/next links."""
 from __future__ import annotations
 
+import json
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from html import escape
+from pathlib import Path
 
-from hlm.book.crossref import ChapterDoc, Numbering, stringify
-from hlm.book.search import INDEX_FILE as SEARCH_INDEX
+from hlm.book import asset
+from hlm.book.crossref import ChapterDoc, Numbering, resolve, stringify, walk
+from hlm.book.pandoc import no_highlight_flag, pandoc
+from hlm.book.search import INDEX_FILE as SEARCH_INDEX, page_entries, write_index
 
 
 def chapter_label(doc: ChapterDoc, numbering: Numbering) -> str:
@@ -138,3 +145,76 @@ def page(docs: list[ChapterDoc], numbering: Numbering, index: int, body: str, bo
 </body>
 </html>
 """
+
+
+# --------------------------------------------------------------------------- rendering
+
+def highlight_code_blocks(ast: dict) -> bool:
+    """Highlight code blocks with Pygments (pandoc's highlighter costs ~0.3 s per call).
+
+    Returns False (leaving the blocks to pandoc) if Pygments is not installed.
+    """
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import get_lexer_by_name
+        from pygments.util import ClassNotFound
+    except ImportError:  # pragma: no cover - Pygments comes with IPython
+        return False
+    formatter = HtmlFormatter(cssclass="sourceCode highlight")
+
+    def fn(el):
+        if el["t"] != "CodeBlock":
+            return None
+        (ident, classes, kvs), code = el["c"]
+        if not classes or classes[0].startswith("cell-output"):
+            return None
+        try:
+            lexer = get_lexer_by_name(classes[0])
+        except ClassNotFound:
+            return None
+        html = highlight(code, lexer, formatter).strip()
+        html = html.replace('<div class="sourceCode highlight">',
+                            f'<div class="sourceCode highlight {classes[0]}"'
+                            + (f' id="{ident}"' if ident else "") + ">", 1)
+        return {"t": "RawBlock", "c": ["html", html]}
+
+    ast["blocks"] = walk(ast["blocks"], fn)
+    return True
+
+
+def pygments_css() -> str:
+    try:
+        from pygments.formatters import HtmlFormatter
+    except ImportError:  # pragma: no cover
+        return ""
+    return HtmlFormatter(style="default").get_style_defs(".highlight")
+
+
+def copy_assets(build_dir: Path, out: Path, docs: list[ChapterDoc]) -> None:
+    for doc in docs:
+        src = build_dir / f"{doc.name}_files"
+        if src.is_dir():
+            shutil.copytree(src, out / src.name)
+    (out / "assets").mkdir(exist_ok=True)
+    css = asset("book.css") + "\n/* code highlighting (Pygments) */\n" + pygments_css() + "\n"
+    (out / "assets" / "book.css").write_text(css, encoding="utf-8")
+    (out / "assets" / "book.js").write_text(asset("book.js"), encoding="utf-8")
+
+
+def render_html(docs, numbering, out: Path, book: dict) -> None:
+    def one(i):
+        doc = docs[i]
+        ast = resolve(doc, numbering, "html")
+        entries = page_entries(doc, ast)  # before highlighting turns code blocks into raw HTML
+        args = ["-f", "json", "-t", "html5", "--mathml", "--wrap=none", "--section-divs=false"]
+        if highlight_code_blocks(ast):
+            args.append(no_highlight_flag())
+        body = pandoc(args, json.dumps(ast), str(doc.texts[-1][0]), doc.where)
+        (out / f"{doc.name}.html").write_text(page(docs, numbering, i, body, book), encoding="utf-8")
+        return entries
+
+    highlight_code_blocks({"blocks": []})  # import Pygments here: first imports in threads fail at random
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        pages = list(pool.map(one, range(len(docs))))
+    write_index([entry for entries in pages for entry in entries], out)

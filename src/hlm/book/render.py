@@ -26,140 +26,18 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
 from hlm.book import BookError, BookJob
-from hlm.book.crossref import ChapterDoc, number_book, resolve, walk
-from hlm.book.html import page
+from hlm.book.crossref import ChapterDoc, number_book
+from hlm.book.html import copy_assets, render_html
+from hlm.book.pandoc import pandoc, pandoc_path, pandoc_version
+from hlm.book.pdf import compile_pdf, typst_source
 from hlm.book.project import Project, load, split_front_matter
-from hlm.book.search import page_entries, write_index
 
 PANDOC_FORMAT = "markdown"
-
-
-# --------------------------------------------------------------------------- helpers
-
-def pandoc_path() -> str:
-    exe = os.environ.get("HLM_PANDOC")
-    if exe:
-        return exe
-    try:
-        import pypandoc
-
-        # the wheel's own binary first: pypandoc would take a newer-looking pandoc on PATH,
-        # and two pandocs in one build disagree on the JSON AST's API version
-        bundled = Path(pypandoc.__file__).resolve().parent / "files" / "pandoc"
-        return str(bundled) if bundled.is_file() else pypandoc.get_pandoc_path()
-    except Exception:  # pragma: no cover - pypandoc-binary is a dependency
-        found = shutil.which("pandoc")
-        if not found:
-            raise BookError("pandoc not found: install pypandoc-binary (a dependency of hlm)") from None
-        return found
-
-
-def pandoc(args: list[str], text: str, where: str, locate=None, line_of=None) -> str:
-    """Run pandoc; warnings are errors (nothing may be dropped silently).
-
-    `locate(needle)` maps a snippet to `file:line`; `line_of(n)` maps a line of the
-    input to `file:line` (for pandoc's "at line n" reader warnings).
-    """
-    proc = subprocess.run(
-        [pandoc_path(), *args, "--fail-if-warnings"],
-        input=text.encode("utf-8"), capture_output=True,
-    )
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip()
-        err = err.replace("Failing because there were warnings.", "").strip()
-        place = where
-        m = re.search(r"Could not convert TeX math(.+?), rendering as TeX", err, re.S)
-        if m and locate:
-            snippet = next((ln.strip() for ln in m.group(1).splitlines() if ln.strip()), "")
-            place = locate(snippet[:30]) or where
-        m = re.search(r"at line (\d+) column \d+", err)
-        dup = re.search(r"Duplicate identifier '([^']+)'", err)
-        if dup and locate:
-            place = locate("#" + dup.group(1), 2) or where
-        elif m and line_of:
-            place = line_of(int(m.group(1))) or where
-        raise BookError(f"{place}: pandoc {' '.join(args[:4])} failed:\n{err}")
-    return proc.stdout.decode("utf-8")
-
-
-_PANDOC_VERSION: tuple[int, ...] | None = None
-
-
-MIN_PANDOC = (3, 8)  # the typst writer, and ids kept on table captions (`: cap {#tbl-x}`)
-
-
-def pandoc_version() -> tuple[int, ...]:
-    global _PANDOC_VERSION
-    if _PANDOC_VERSION is None:
-        out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True).stdout
-        m = re.search(r"pandoc\S*\s+(\d+(?:\.\d+)*)", out)
-        _PANDOC_VERSION = tuple(int(x) for x in m.group(1).split(".")) if m else (0,)
-        if _PANDOC_VERSION < MIN_PANDOC:
-            raise BookError(
-                f"pandoc {'.'.join(map(str, _PANDOC_VERSION))} at {pandoc_path()} is too old for the "
-                f"built-in renderer (needs {'.'.join(map(str, MIN_PANDOC))} or newer): "
-                "pip install -U 'pypandoc-binary>=1.16.2', or unset HLM_PANDOC")
-    return _PANDOC_VERSION
-
-
-def no_highlight_flag() -> str:
-    return "--syntax-highlighting=none" if pandoc_version() >= (3, 8) else "--no-highlight"
-
-
-def highlight_code_blocks(ast: dict) -> bool:
-    """Highlight code blocks with Pygments (pandoc's highlighter costs ~0.3 s per call).
-
-    Returns False (leaving the blocks to pandoc) if Pygments is not installed.
-    """
-    try:
-        from pygments import highlight
-        from pygments.formatters import HtmlFormatter
-        from pygments.lexers import get_lexer_by_name
-        from pygments.util import ClassNotFound
-    except ImportError:  # pragma: no cover - Pygments comes with IPython
-        return False
-    formatter = HtmlFormatter(cssclass="sourceCode highlight")
-
-    def fn(el):
-        if el["t"] != "CodeBlock":
-            return None
-        (ident, classes, kvs), code = el["c"]
-        if not classes or classes[0].startswith("cell-output"):
-            return None
-        try:
-            lexer = get_lexer_by_name(classes[0])
-        except ClassNotFound:
-            return None
-        html = highlight(code, lexer, formatter).strip()
-        html = html.replace('<div class="sourceCode highlight">',
-                            f'<div class="sourceCode highlight {classes[0]}"'
-                            + (f' id="{ident}"' if ident else "") + ">", 1)
-        return {"t": "RawBlock", "c": ["html", html]}
-
-    ast["blocks"] = walk(ast["blocks"], fn)
-    return True
-
-
-def pygments_css() -> str:
-    try:
-        from pygments.formatters import HtmlFormatter
-    except ImportError:  # pragma: no cover
-        return ""
-    return HtmlFormatter(style="default").get_style_defs(".highlight")
-
-
-def asset(name: str) -> str:
-    return resources.files("hlm.book").joinpath("assets", name).read_text(encoding="utf-8")
-
-
-def _typst_str(s: str) -> str:
-    return json.dumps(s, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- loading
@@ -217,89 +95,6 @@ def load_chapters(project: Project, build_dir: Path, root: Path) -> list[Chapter
 
 # --------------------------------------------------------------------------- built-in
 
-def _copy_assets(build_dir: Path, out: Path, docs: list[ChapterDoc]) -> None:
-    for doc in docs:
-        src = build_dir / f"{doc.name}_files"
-        if src.is_dir():
-            shutil.copytree(src, out / src.name)
-    (out / "assets").mkdir(exist_ok=True)
-    css = asset("book.css") + "\n/* code highlighting (Pygments) */\n" + pygments_css() + "\n"
-    (out / "assets" / "book.css").write_text(css, encoding="utf-8")
-    (out / "assets" / "book.js").write_text(asset("book.js"), encoding="utf-8")
-
-
-def render_html(docs, numbering, out: Path, book: dict) -> None:
-    def one(i):
-        doc = docs[i]
-        ast = resolve(doc, numbering, "html")
-        entries = page_entries(doc, ast)  # before highlighting turns code blocks into raw HTML
-        args = ["-f", "json", "-t", "html5", "--mathml", "--wrap=none", "--section-divs=false"]
-        if highlight_code_blocks(ast):
-            args.append(no_highlight_flag())
-        body = pandoc(args, json.dumps(ast), str(doc.texts[-1][0]), doc.where)
-        (out / f"{doc.name}.html").write_text(page(docs, numbering, i, body, book), encoding="utf-8")
-        return entries
-
-    highlight_code_blocks({"blocks": []})  # import Pygments here: first imports in threads fail at random
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        pages = list(pool.map(one, range(len(docs))))
-    write_index([entry for entries in pages for entry in entries], out)
-
-
-def typst_source(docs, numbering, book: dict) -> str:
-    blocks: list = []
-    part = None
-    in_appendix = False
-    for doc in docs:
-        if doc.kind == "appendix" and not in_appendix:
-            in_appendix = True
-            blocks.append({"t": "RawBlock", "c": ["typst", '#part-page("Appendices")']})
-        elif doc.part and doc.part != part:
-            blocks.append({"t": "RawBlock", "c": ["typst", f"#part-page({_typst_str(doc.part)})"]})
-        part = doc.part
-        ast = resolve(doc, numbering, "typst")
-        blocks.extend(ast["blocks"])
-    api = docs[0].ast.get("pandoc-api-version") if docs else None
-    whole = {"pandoc-api-version": api, "meta": {}, "blocks": blocks}
-    body = pandoc(["-f", "json", "-t", "typst", "--wrap=none"], json.dumps(whole), "book (typst)")
-    lines = [asset("book.typ"), "#set document(date: none)  // no build time in the PDF: same input, same bytes",
-             "", "// title page"]
-    lines.append("#page(numbering: none)[")
-    lines.append("  #v(1fr)")
-    lines.append("  #align(center)[")
-    lines.append(f"    #text(size: 28pt, weight: \"bold\", {_typst_str(book['title'])})")
-    if book.get("subtitle"):
-        lines.append(f"    #v(0.6em)\n    #text(size: 16pt, {_typst_str(book['subtitle'])})")
-    if book.get("data_title"):
-        lines.append(f"    #v(0.6em)\n    #text(size: 13pt, style: \"italic\", {_typst_str('Data: ' + book['data_title'])})")
-    if book.get("author"):
-        lines.append(f"    #v(2.5em)\n    #text(size: 14pt, {_typst_str(', '.join(book['author']))})")
-    if book.get("date"):
-        lines.append(f"    #v(0.6em)\n    #text(size: 12pt, {_typst_str(book['date'])})")
-    lines.append("  ]")
-    lines.append("  #v(1.5fr)")
-    lines.append("]")
-    lines.append("#page(numbering: none)[")
-    lines.append("  #block(text(size: 22pt, weight: \"bold\")[Contents])")
-    lines.append("  #v(0.8cm)")
-    lines.append("  #outline(title: none, depth: 2, indent: auto)")
-    lines.append("]")
-    lines.append('#set page(numbering: "1")')
-    lines.append("#counter(page).update(1)")
-    lines.append("")
-    lines.append(body)
-    return "\n".join(lines)
-
-
-def compile_pdf(typ: Path, pdf: Path, root: Path) -> None:
-    import typst
-
-    try:
-        typst.compile(str(typ), output=str(pdf), root=str(root))
-    except Exception as err:  # typst.TypstError: message names the typst line
-        raise BookError(f"{typ}: typst could not compile the book:\n{err}") from None
-
-
 def render_builtin(project: Project, build_dir: Path, out_dir: Path, root: Path, book: dict,
                    formats: tuple[str, ...] = ("html", "pdf")) -> dict:
     t0 = time.perf_counter()
@@ -323,7 +118,7 @@ def render_builtin(project: Project, build_dir: Path, out_dir: Path, root: Path,
             typ_future = pool.submit(pdf) if "pdf" in formats else None
             if "html" in formats:
                 render_html(docs, numbering, stage, book)
-                _copy_assets(build_dir, stage, docs)
+                copy_assets(build_dir, stage, docs)
             if typ_future:
                 result["typst"] = typ_future.result()
         # publish
