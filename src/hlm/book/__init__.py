@@ -15,7 +15,6 @@ and imports nothing of that project.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Mapping
 
@@ -68,9 +67,4 @@ class BookJob:
     formats: tuple[str, ...] = ("html", "pdf")  # of the built-in renderer
 
 
-def asset(name: str) -> str:
-    """The text of `assets/<name>` (the stylesheet, the script, the typst preamble)."""
-    return resources.files("hlm.book").joinpath("assets", name).read_text(encoding="utf-8")
-
-
-__all__ = ["BookError", "BookJob", "ChapterJob", "asset"]
+__all__ = ["BookError", "BookJob", "ChapterJob"]

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from pathlib import Path
 
-from hlm.book import asset
 from hlm.book.crossref import ChapterDoc, Numbering, resolve, stringify, walk
 from hlm.book.pandoc import no_highlight_flag, pandoc
 from hlm.book.search import INDEX_FILE as SEARCH_INDEX, page_entries, write_index
+from hlm.book.static import asset
 
 
 def chapter_label(doc: ChapterDoc, numbering: Numbering) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hlm.book import BookError, asset
+from hlm.book import BookError
 from hlm.book.crossref import resolve
 from hlm.book.pandoc import pandoc
+from hlm.book.static import asset
 
 
 def _typst_str(s: str) -> str:
