@@ -133,7 +133,7 @@ def page_outline(html: str) -> dict[str, list]:
         out["captions"].append([owner, caption if sep else label])
     for a in main.find_all("a", class_="quarto-xref"):
         out["xrefs"].append([_xref_target(a.get("href", "")), _text(a)])
-    for div in main.find_all("div", class_="callout"):
+    for div in main.find_all(["div", "details"], class_="callout"):
         out["callouts"].append(_callout(div))
     for pre in main.find_all("pre"):
         output = _output_kind(pre)

@@ -475,6 +475,13 @@ def resolve(doc: ChapterDoc, numbering: Numbering, fmt: str) -> dict:
                 + content
                 + [{"t": "RawBlock", "c": ["typst", "]"]}]
             )
+        collapse = dict(kvs).get("collapse")
+        if collapse in ("true", "false"):  # Quarto's folding callout: closed if "true"
+            opening = (f'<details class="callout {kind}"' + (f' id="{ident}"' if ident else "")
+                       + ("" if collapse == "true" else " open") + '><summary class="callout-title">')
+            return ([{"t": "RawBlock", "c": ["html", opening]}, {"t": "Plain", "c": title},
+                     {"t": "RawBlock", "c": ["html", '</summary><div class="callout-body">']}]
+                    + content + [{"t": "RawBlock", "c": ["html", "</div></details>"]}])
         return {"t": "Div", "c": [[ident, ["callout", kind], []], [
             {"t": "Div", "c": [["", ["callout-title"], []], [{"t": "Plain", "c": title}]]},
             {"t": "Div", "c": [["", ["callout-body"], []], content]},

@@ -3,14 +3,18 @@
 narrow screens, "On this page" in the margin, previous/next links."""
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import shutil
+import struct
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
+from importlib import resources
 from pathlib import Path
 
-from hlm.book.crossref import ChapterDoc, Numbering, resolve, stringify, walk
+from hlm.book.crossref import ChapterDoc, Numbering, Str, resolve, stringify, walk
 from hlm.book.pandoc import no_highlight_flag, pandoc
 from hlm.book.search import INDEX_FILE as SEARCH_INDEX, page_entries, write_index
 from hlm.book.static import asset
@@ -64,8 +68,8 @@ def _groups(docs: list[ChapterDoc]) -> list[tuple[str | None, list[ChapterDoc]]]
 
 
 def sidebar(docs: list[ChapterDoc], numbering: Numbering, current: ChapterDoc, book: dict) -> str:
-    """The book's navigation, as Quarto's book sidebar: the title, a search box, the
-    chapters with their parts as collapsible sections, the PDF; the current chapter's
+    """The book's navigation, as Quarto's book sidebar: the title, the PDF, a search box,
+    the chapters with their parts as collapsible sections; the current chapter's
     sections (shown where the page has no room for "On this page")."""
     out = ['<nav id="sidebar">']
     out.append(f'<div class="book-title"><a href="index.html">{escape(book["title"])}</a></div>')
@@ -75,6 +79,8 @@ def sidebar(docs: list[ChapterDoc], numbering: Numbering, current: ChapterDoc, b
         out.append(f'<div class="book-dataset">Data: {escape(book["data_title"])}</div>')
     if book.get("author"):
         out.append(f'<div class="book-author">{escape(", ".join(book["author"]))}</div>')
+    if book.get("pdf"):
+        out.append(f'<div class="downloads"><a href="{escape(book["pdf"])}" download>Download PDF</a></div>')
     out.append('<div id="search" role="search"><input id="search-input" type="search" placeholder="Search"'
                ' aria-label="Search the book" autocomplete="off"><ul id="search-results"></ul></div>')
     out.append('<ul class="chapters">')
@@ -90,8 +96,6 @@ def sidebar(docs: list[ChapterDoc], numbering: Numbering, current: ChapterDoc, b
         if part:
             out.append("</ul></details></li>")
     out.append("</ul>")
-    if book.get("pdf"):
-        out.append(f'<div class="downloads"><a href="{escape(book["pdf"])}">Download PDF</a></div>')
     out.append("</nav>")
     return "\n".join(out)
 
@@ -149,6 +153,103 @@ def page(docs: list[ChapterDoc], numbering: Numbering, index: int, body: str, bo
 
 # --------------------------------------------------------------------------- rendering
 
+_UNITS = {"": 1, "px": 1, "pt": 4 / 3, "pc": 16, "in": 96, "cm": 96 / 2.54, "mm": 96 / 25.4}
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) in CSS pixels of a PNG (its IHDR) or an SVG (its width/height,
+    else its viewBox); None if unknown."""
+    try:
+        head = path.read_bytes()[:4096]
+    except OSError:
+        return None
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return struct.unpack(">II", head[16:24])
+    m = re.search(rb"<svg\b[^>]*>", head)
+    if not m:
+        return None
+    attrs = dict(re.findall(rb'([\w:-]+)\s*=\s*["\']([^"\']*)["\']', m.group(0)))
+    size = []
+    for key in (b"width", b"height"):
+        v = re.fullmatch(rb"\s*([\d.]+)\s*([a-z]*)\s*", attrs.get(key, b""))
+        if not v or v.group(2).decode() not in _UNITS:
+            size = []
+            break
+        size.append(float(v.group(1)) * _UNITS[v.group(2).decode()])
+    if not size and attrs.get(b"viewBox"):
+        size = [float(x) for x in attrs[b"viewBox"].replace(b",", b" ").split()[2:4]]
+    return (round(size[0]), round(size[1])) if len(size) == 2 and min(size) > 0 else None
+
+
+def _raw(html: str) -> dict:
+    return {"t": "RawBlock", "c": ["html", html]}
+
+
+def html_blocks(ast: dict, src_dir: Path) -> None:
+    """What the HTML needs beyond pandoc's writer: every table in a box that scrolls
+    sideways, its caption above the box; every image's width and height (the page does
+    not jump as it loads); a figure's alt text from `fig-alt` (Quarto's attribute),
+    else "Figure N", never a copy of the caption the figure shows anyway."""
+    def fn(el):
+        if el["t"] == "Table":
+            (ident, classes, kvs), (short, cap), *rest = el["c"]
+            if not cap:
+                return {"t": "Div", "c": [["", ["table-wrap"], []], [el]]}
+            # the caption outside the scrolling box, as Quarto's table floats have it
+            table = {"t": "Table", "c": [["", classes, kvs], [short, []], *rest]}
+            id_attr = f' id="{escape(ident)}"' if ident else ""
+            return [_raw(f'<figure class="table-float"{id_attr}><figcaption>'),
+                    *cap, _raw("</figcaption>"), {"t": "Div", "c": [["", ["table-wrap"], []], [table]]},
+                    _raw("</figure>")]
+        if el["t"] == "Image":
+            (ident, classes, kvs), alt, target = el["c"]
+            sized = {"width", "height"} & {k for k, _ in kvs} or "://" in target[0]
+            size = None if sized else image_size(src_dir / target[0])
+            if not size:
+                return None
+            return {"t": "Image", "c": [[ident, classes, kvs + [["width", str(size[0])], ["height", str(size[1])]]],
+                                        alt, target]}
+        if el["t"] == "Figure":
+            attr, caption, content = el["c"]
+            label = re.match(r"Figure\s\S+?(?=:|$)", stringify(caption[1]))
+
+            def alt(img):
+                if img["t"] != "Image":
+                    return None
+                (ident, classes, kvs), _, target = img["c"]
+                text = dict(kvs).get("fig-alt") or (" ".join(label.group(0).split()) if label else "Figure")
+                kvs = [kv for kv in kvs if kv[0] != "fig-alt"]
+                return {"t": "Image", "c": [[ident, classes, kvs], [Str(text)], target]}
+
+            return {"t": "Figure", "c": [attr, caption, walk(content, alt)]}
+        return None
+
+    ast["blocks"] = walk(ast["blocks"], fn)
+
+
+@functools.cache
+def _lexer(name: str):
+    """Pygments' lexer for a code block's language; for SAS a fixed one (Pygments'
+    takes "PROC MIXED DATA" for "PROC MIXE" and a keyword "D DATA")."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.lexers.sas import SASLexer
+    from pygments.token import Keyword, Whitespace
+    from pygments.lexer import bygroups
+
+    if name.lower() != "sas":
+        return get_lexer_by_name(name)
+
+    class SAS(SASLexer):
+        # a statement's first word: PROC <name>, DATA, RUN, QUIT reserved, others (CLASS,
+        # MODEL, RANDOM...) keywords; not a variable being assigned (`x = 1;`)
+        tokens = {"proc-data": [
+            (r"(?:^|(?<=;))(\s*)(proc\s+\w+|data|run|quit)\b", bygroups(Whitespace, Keyword.Reserved)),
+            (r"(?:^|(?<=;))(\s*)([a-z]\w*)\b(?!\s*=)", bygroups(Whitespace, Keyword)),
+        ]}
+
+    return SAS()
+
+
 def highlight_code_blocks(ast: dict) -> bool:
     """Highlight code blocks with Pygments (pandoc's highlighter costs ~0.3 s per call).
 
@@ -157,7 +258,6 @@ def highlight_code_blocks(ast: dict) -> bool:
     try:
         from pygments import highlight
         from pygments.formatters import HtmlFormatter
-        from pygments.lexers import get_lexer_by_name
         from pygments.util import ClassNotFound
     except ImportError:  # pragma: no cover - Pygments comes with IPython
         return False
@@ -170,7 +270,7 @@ def highlight_code_blocks(ast: dict) -> bool:
         if not classes or classes[0].startswith("cell-output"):
             return None
         try:
-            lexer = get_lexer_by_name(classes[0])
+            lexer = _lexer(classes[0])
         except ClassNotFound:
             return None
         html = highlight(code, lexer, formatter).strip()
@@ -184,11 +284,19 @@ def highlight_code_blocks(ast: dict) -> bool:
 
 
 def pygments_css() -> str:
+    """Pygments' colours: its default style, github-dark where the reader prefers dark."""
     try:
         from pygments.formatters import HtmlFormatter
     except ImportError:  # pragma: no cover
         return ""
-    return HtmlFormatter(style="default").get_style_defs(".highlight")
+    dark = HtmlFormatter(style="github-dark").get_style_defs(".highlight")
+    dark = "\n".join(line for line in dark.splitlines() if line.startswith(".highlight "))
+    return (HtmlFormatter(style="default").get_style_defs(".highlight")
+            + "\n@media (prefers-color-scheme: dark) {\n" + dark + "\n}")
+
+
+#: files copied as they are to the book's assets/: the math font and its licence
+BINARY_ASSETS = ("STIXTwoMath-Regular.woff2", "STIXTwoMath-OFL.txt")
 
 
 def copy_assets(build_dir: Path, out: Path, docs: list[ChapterDoc]) -> None:
@@ -200,6 +308,8 @@ def copy_assets(build_dir: Path, out: Path, docs: list[ChapterDoc]) -> None:
     css = asset("book.css") + "\n/* code highlighting (Pygments) */\n" + pygments_css() + "\n"
     (out / "assets" / "book.css").write_text(css, encoding="utf-8")
     (out / "assets" / "book.js").write_text(asset("book.js"), encoding="utf-8")
+    for name in BINARY_ASSETS:
+        (out / "assets" / name).write_bytes(resources.files("hlm.book").joinpath("assets", name).read_bytes())
 
 
 def render_html(docs, numbering, out: Path, book: dict) -> None:
@@ -207,6 +317,7 @@ def render_html(docs, numbering, out: Path, book: dict) -> None:
         doc = docs[i]
         ast = resolve(doc, numbering, "html")
         entries = page_entries(doc, ast)  # before highlighting turns code blocks into raw HTML
+        html_blocks(ast, Path(doc.texts[-1][0]).parent)
         args = ["-f", "json", "-t", "html5", "--mathml", "--wrap=none", "--section-divs=false"]
         if highlight_code_blocks(ast):
             args.append(no_highlight_flag())
@@ -215,6 +326,7 @@ def render_html(docs, numbering, out: Path, book: dict) -> None:
         return entries
 
     highlight_code_blocks({"blocks": []})  # import Pygments here: first imports in threads fail at random
+    _lexer("sas")
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         pages = list(pool.map(one, range(len(docs))))
     write_index([entry for entries in pages for entry in entries], out)

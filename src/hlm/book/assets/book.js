@@ -1,4 +1,5 @@
-/* hlm built-in book renderer: the search box and the "On this page" highlight.
+/* hlm built-in book renderer: the search box, the "On this page" highlight, copy buttons
+   on code blocks and anchors on headings.
    Offline: the index is search-index.js (window.BOOK_SEARCH_INDEX), loaded as a script. */
 (function () {
   "use strict";
@@ -85,6 +86,56 @@
     });
   }
 
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    return new Promise(function (resolve, reject) {  // older browsers, or an insecure context
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) resolve(); else reject(new Error("copy failed"));
+    });
+  }
+
+  function setUpCopyButtons() {
+    document.querySelectorAll("#content div.sourceCode").forEach(function (block) {
+      var pre = block.querySelector("pre");
+      if (!pre) return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy-button";
+      button.title = "Copy to clipboard";
+      button.setAttribute("aria-label", "Copy the code");
+      button.textContent = "Copy";
+      button.addEventListener("click", function () {
+        copyText(pre.textContent).then(function () {
+          button.textContent = "Copied";
+          button.classList.add("copied");
+        }, function () { button.textContent = "Failed"; });
+        setTimeout(function () { button.textContent = "Copy"; button.classList.remove("copied"); }, 1500);
+      });
+      block.appendChild(button);
+    });
+  }
+
+  function setUpAnchors() {
+    document.querySelectorAll("#content h2[id], #content h3[id], #content h4[id]").forEach(function (h) {
+      var a = document.createElement("a");
+      a.className = "anchor-link";
+      a.href = "#" + h.id;
+      a.setAttribute("aria-label", "Link to this section");
+      a.textContent = "#";
+      h.appendChild(a);
+    });
+  }
+
   window.bookSearch = search;  // the search itself: query -> entries of the index, best first
-  document.addEventListener("DOMContentLoaded", function () { setUpSearch(); setUpToc(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpSearch(); setUpToc(); setUpCopyButtons(); setUpAnchors();
+  });
 })();
