@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from hlm.bookdata import BookData, MissingArtifact, UndeclaredArtifact, code, declared_inputs, md, num, pval
+from hlm.bookdata import (BookData, MissingArtifact, UndeclaredArtifact, attribute, code, declared_inputs, md,
+                          num, pval)
 
 
 def test_declared_inputs(tmp_path):
@@ -29,9 +30,29 @@ def test_figure_markdown_and_absent_role(hsb40, config, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     book = BookData(profile=hsb40, config=config, root=tmp_path)
     md = book.figure("trellis")
-    assert md.startswith("![") and md.endswith("{#fig-trellis}") and "figures/hsb40/trellis.svg" in md
+    assert md.startswith("![") and "figures/hsb40/trellis.svg" in md
+    # the label, then the alt text (Quarto's fig-alt), which describes the image, not the caption again
+    assert md.endswith('{#fig-trellis fig-alt="Grid of small scatterplots, one per school, titled with the school '
+                       'id and coloured by sector: math achievement up, SES across, and a short black line '
+                       'through each panel\'s points."}')
     nosex = dataclasses.replace(hsb40, roles={k: v for k, v in hsb40.roles.items() if k != "sex"})
     assert "no sex role" in BookData(profile=nosex, config=config).figure("trellis_sex")
+
+
+def test_figure_alt_text_is_a_quoted_attribute():
+    """Quotes and backslashes in an alt text are escaped as pandoc and Quarto read them back."""
+    import json
+    import subprocess
+
+    from hlm.book.pandoc import pandoc_path
+    text = 'a "quoted" word, a back\\slash {braces} and it\'s\n  two lines'
+    assert attribute(text) == '"a \\"quoted\\" word, a back\\\\slash {braces} and it\'s two lines"'
+    out = subprocess.run([pandoc_path(), "-f", "markdown", "-t", "json"], capture_output=True, check=True,
+                         input=f"![Cap](x.svg){{#fig-x fig-alt={attribute(text)}}}".encode()).stdout
+    figure = json.loads(out)["blocks"][0]
+    image = figure["c"][2][0]["c"][0]
+    assert figure["c"][0][0] == "fig-x"
+    assert dict(image["c"][0][2]) == {"fig-alt": " ".join(text.split())}
 
 
 def test_number_formats():

@@ -65,3 +65,27 @@ def test_known_discrepancy_at_three_significant_digits():
     assert _significant("s", "i", "3.633338", 3.633174).ok
     assert _significant("s", "i", "3.633338", 3.6379).ok
     assert not _significant("s", "i", "3.633338", 3.6396).ok
+
+
+def test_appendix_names_groups_and_items_in_words(config, hsb40, reproduction):
+    """The appendix titles each group by its catalog label in the dataset's words, never by an
+    internal key, and shows each item so that a narrow column can wrap it."""
+    from hlm.reproduce import SECTION_FITS, in_words, item_text, model_title, section_title
+    assert set(SECTION_FITS.values()) == set(NOTES_FITS)
+    titles = {s: section_title(s, config, hsb40) for s in {c["section"] for c in reproduction["notes"]}}
+    assert titles["method2a_fixed_effects"] == "Method 2a: a line per school"
+    assert titles["method2b_fixed_effects"] == "Method 2b: school intercepts, SES by sector"
+    assert titles["data"] == "The data: students and schools"
+    assert model_title("ctx_cwg", config, hsb40) == "Contextual: school mean and CWG SES, random CWG slopes"
+    assert model_title("ctx_w", config, hsb40) == "Contextual with sector: intercepts and slopes as outcomes"
+    shown = [*titles.values(), *(model_title(r["model"], config, hsb40) for r in reproduction["r"])]
+    assert not any("_" in t or " x" in t or "cluster" in t for t in shown)
+    assert len(set(titles.values())) == len(titles)
+    assert in_words("z by w, random x slopes", hsb40) == "Minority status by sector, random SES slopes"
+    assert in_words("clusters and x:w, not xw or max", hsb40) == "Schools and SES by sector, not xw or max"
+    items = {c["item"]: item_text(c) for c in reproduction["notes"]}
+    assert items["students_per_school.1317"] == "students per school, 1317"
+    assert items["residual_quantiles[0]"] == "residual quantiles [0]"
+    # where the tolerance is not the printed digits' (the known discrepancy), the row says so
+    assert items["intervals.sd_intercept[0]"] == "intervals, sd intercept [0], within ±0.005 (3 significant digits)"
+    assert sum("within" in t for t in items.values()) == 2

@@ -172,7 +172,8 @@ class BookData:
         return read_merge_report(self._check("tables", "merged.parquet", self.artifacts.table("merged.parquet")))
 
     def figure(self, name: str) -> str:
-        """Markdown for a prebuilt figure, with its caption and a `fig-` label."""
+        """Markdown for a prebuilt figure, with its caption, a `fig-` label and its alt text
+        (Quarto's `fig-alt`: what the image shows, where the caption says what it means)."""
         from hlm.figures import FIGURES, figure_names
         self._check("figures", name)
         label = "fig-" + name.replace("_", "-")
@@ -191,7 +192,7 @@ class BookData:
         meta = self.artifacts.figure_path(name, "json")  # what the figure job drew (cluster count)
         clusters = read_json(meta, kind="figure")["clusters"] if meta.exists() else None
         caption = spec.caption(self.profile, clusters)
-        return f"![{caption}]({path}){{#{label}}}"
+        return f"![{caption}]({path}){{#{label} fig-alt={attribute(spec.alt(self.profile))}}}"
 
 
 _CURRENT: BookData | None = None
@@ -238,6 +239,12 @@ def guard(models: list[str]) -> str:
     book = BookData.current()
     unusable = [m for m in models if not book.status(m).usable]
     return json.dumps({"run": not unusable, "markdown": book.explain(*(unusable or models[:1]))})
+
+
+def attribute(text: str) -> str:
+    """`text` as a quoted value of a Markdown attribute (`{#fig-x fig-alt="..."}`): pandoc and
+    Quarto read a backslash-escaped quote or backslash inside the quotes as the character."""
+    return '"' + " ".join(str(text).split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def num(value, digits: int = 2) -> str:

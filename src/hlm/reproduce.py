@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -297,6 +298,57 @@ def build(students: pd.DataFrame, schools: pd.DataFrame, fit: Callable[[str], di
     return {"dataset": p.name, "applies": True, "reason": "",
             "notes": [asdict(c) for c in notes_checks(printed, computed)],
             "r": [asdict(c) for c in rows]}
+
+
+# ---- presentation: how the book's appendix names what it shows (the checks do not depend on it)
+
+#: The catalog fit behind each block of notes_values.yaml: its catalog label titles the block.
+SECTION_FITS = {"method1_pooled_ols": "pooled", "method2a_fixed_effects": "fe_lines",
+                "method2b_fixed_effects": "fe_common_slope", "method3_two_stage": "two_stage",
+                "method4_between_school": "between", "oneway_random_effects": "oneway"}
+
+_ROLE_WORD = re.compile(r"(?<!\w)(?<!\w:)(clusters|cluster|x|w|z)(?::(x|w|z))?(?!\w|:\w)")
+
+
+def in_words(label: str, p: Profile) -> str:
+    """A catalog label (written with role names) in the dataset's words: "Method 2a: a line
+    per cluster" -> "Method 2a: a line per school", "x:w" -> "SES by sector"."""
+    def word(role: str) -> str:
+        if role == "clusters":
+            return p.clusters_label
+        if role == "cluster":
+            return p.cluster_label
+        return p.label(role) if p.has(role) else role
+
+    def sub(m: re.Match) -> str:
+        return word(m.group(1)) + (f" by {word(m.group(2))}" if m.group(2) else "")
+    out = _ROLE_WORD.sub(sub, label)
+    return out[:1].upper() + out[1:]
+
+
+def model_title(model: str, cfg: dict, p: Profile) -> str:
+    """The heading of a model's table: its catalog label in the dataset's words."""
+    return in_words(cfg["models"][model]["label"], p)
+
+
+def section_title(section: str, cfg: dict, p: Profile) -> str:
+    """The heading of a block of the notes' numbers (a key of notes_values.yaml)."""
+    if section in SECTION_FITS:
+        return model_title(SECTION_FITS[section], cfg, p)
+    own = {"data": f"The data: {p.units_label} and {p.clusters_label}",
+           "derived": f"Variables derived for each {p.cluster_label}"}
+    return own.get(section, section.replace("_", " ").capitalize())
+
+
+def item_text(check: dict) -> str:
+    """A notes item as the table shows it: the path in notes_values.yaml in words
+    ("students_per_school.1317" -> "students per school, 1317"), which a narrow column can
+    wrap, and the tolerance where it is not half a unit of the last printed digit."""
+    text = re.sub(r"\[(\d+)\]", r" [\1]", check["item"]).replace("_", " ").replace(".", ", ")
+    tol = check.get("tolerance", "")
+    if tol and tol != "exact" and _is_number(check["printed"]) and tol != _decimals(check["printed"])[1]:
+        text += f", within {tol}"
+    return text
 
 
 def run(argv: list[str]) -> int:

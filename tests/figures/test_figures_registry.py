@@ -75,3 +75,25 @@ def test_axis_labels_come_from_roles(inputs):
     fig = render("m1_beta", **inputs)
     ax = fig.axes[0]
     assert "SES" in ax.get_ylabel() and "math achievement" in ax.get_xlabel()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_alt_text_describes_the_image_not_the_caption(name, profile, nosex_inputs):
+    """Every figure has an alt text (the HTML's alt, Quarto's fig-alt) saying what is drawn: it is
+    not the caption again, reads in the dataset's words, and differs from every other figure's."""
+    from hlm.figures.registry import alt
+    text = alt(name, profile)
+    assert 40 < len(text) < 300 and "{" not in text and text[0].isupper() and text.endswith(".")
+    assert text != caption(name, profile) and text not in caption(name, profile)
+    assert not caption(name, profile).startswith(text[:40])
+    other = alt(name, nosex_inputs["profile"])
+    if "SES" in text:
+        assert "dose" in other and "SES" not in other
+    assert sum(alt(n, profile) == text for n in ALL) == 1
+
+
+def test_every_registered_figure_has_its_own_alt_text():
+    from hlm.figures import registry
+    assert set(registry._ALTS) == set(FIGURES)
+    with pytest.raises(KeyError):
+        registry._add("unregistered", "explore.scatter_ols")

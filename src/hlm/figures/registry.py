@@ -1,4 +1,4 @@
-"""The registry of figures: what each reads, which roles it needs, and its caption."""
+"""The registry of figures: what each reads, which roles it needs, its caption and its alt text."""
 from __future__ import annotations
 
 import importlib
@@ -39,6 +39,9 @@ class FigureSpec:
     # Lab records it reads (hlm.artifacts.Artifacts.lab_path): "inference", "bootstrap/<test>",
     # "influence/<model>"; the figure function finds them in `fits` under these names
     lab: tuple[str, ...] = ()
+    # What the image shows, for a reader who cannot see it (the HTML's alt text, Quarto's fig-alt):
+    # the kind of plot, its axes and the marks drawn, where the caption says what they mean
+    alt: Callable = field(default=lambda p: "", repr=False)  # (profile)
 
     def applies(self, profile) -> bool:
         return all(profile.has(r) for r in self.needs)
@@ -83,14 +86,132 @@ def _cap(text: str, large: str = "") -> Callable:
     return caption
 
 
+def _alt(text: str) -> Callable:
+    """The alt text, from the profile: what is drawn, in the dataset's words."""
+    def alt(p) -> str:
+        out = text.format(**_L(p), beta=_BETA.format(**_L(p)), diff=_DIFF.format(**_L(p)))
+        return out[:1].upper() + out[1:]
+    return alt
+
+
+# Shared wording of the alt texts: the axes of beta space and of the difference plots
+_BETA = "intercept across, slope of {x} up"
+_DIFF = "difference in intercept across, difference in {x} slope up, a cross at zero"
+
+# What each figure shows (the alt text; the caption says what it means). {beta} and {diff} are
+# the axes above; every registered figure has one (`_add` fails without it).
+_ALTS = {
+    # looking at the data
+    "quantile_plot": ("Grid of small panels, one per variable of the {u} table, each a rising curve of "
+                      "dots: the sorted values up, the quantile rank from 0 to 1 across."),
+    "trellis": ("Grid of small scatterplots, one per {c}, titled with the {c} id and coloured by {w}: "
+                "{y} up, {x} across, and a short black line through each panel's points."),
+    "trellis_sex": ("Grid of small scatterplots, one per {c}, of {y} against {x}, the points in two "
+                    "colours by sex, with a short black line in each panel."),
+    "scatter_ols": "Scatterplot of {y} (up) against {x} (across) for every {u}, with one black straight line.",
+    "scatter_sector_sex": ("Two scatterplots side by side, one per {w}, of {y} against {x}, points and "
+                           "straight lines in two colours by sex."),
+    "three_effects": ("Scatterplot of {y} against {x} in light grey, with black dots at the {c} means, a "
+                      "short blue segment through each, and three long lines, blue, vermillion and green, "
+                      "of different slopes."),
+    # the classical methods
+    "m1_lines": ("Scatterplot of {y} against {x}, the points coloured by {w}, with one thick straight "
+                 "line per {w} in its colour."),
+    "m1_beta": "Plot of lines as points ({beta}): one dot and one ellipse around it per {w}, in its colour.",
+    "m1_diff": "Plot of differences ({diff}): one dot with a solid ellipse and a smaller dashed one around it.",
+    "m2_lines": ("Two panels, one per {w}, of {y} against {x}: many thin coloured segments, one per {c}, "
+                 "with a thick solid black line and a dashed black line across each panel."),
+    "m2_beta_schools": ("Plot of lines as points ({beta}): a cloud of small dots, one per {c}, coloured by "
+                        "{w}, with a small dotted ellipse around a square marker for each {w}."),
+    "m2_beta_means": ("The same cloud of {c} dots ({beta}), with a solid ellipse around each {w}'s "
+                      "average added beside the small dotted ones."),
+    "m2_diff": ("Plot of differences ({diff}): a green dot with a solid and a smaller dashed green "
+                "ellipse, and a grey dot with a single grey ellipse."),
+    "m3_manova": ("Plot of lines as points ({beta}): the cloud of {c} dots coloured by {w}, with two "
+                  "ellipses around a shared centre for each {w}, one solid, one dashed."),
+    "m3_shadows": ("Plot of differences ({diff}), in magenta: a dot inside a solid ellipse and a smaller "
+                   "dashed one, whose extent on each axis is shaded as a vertical and a horizontal band."),
+    "m3_diff": ("Plot of differences ({diff}): a magenta dot with a solid and a dashed magenta ellipse, "
+                "and a green dot with a solid and a dashed green one."),
+    "m4_between": ("Plot of lines as points ({beta}): for each {w}, in its colour, three ellipses with a "
+                   "circle, a square and a diamond at their centres, joined by a thin curve."),
+    "m4_arc": ("Plot of differences ({diff}): a green ellipse with a circle, a grey one with a square and "
+               "an orange one with a diamond, the three centres joined by a thin black curve."),
+    # the simulated example: a slide show on fixed axes
+    "sim_mean_line": "Line chart of {y} (up) against {x} (across, from −3 to 3) with a single green straight line.",
+    "sim_true_line": "The same axes with the green line and a steeper blue line crossing it.",
+    "sim_data": ("The green and blue lines with black data points scattered around the blue one, each "
+                 "joined to it by a thin vertical grey segment."),
+    "sim_ls_line": "The same picture with a dashed vermillion line fitted through the black points, near the blue line.",
+    "sim_beta_mean": "Plot of lines as points (intercept β0 across, slope of {x} up) with a single green dot.",
+    "sim_G_ellipse": ("The green dot inside a large tilted green ellipse, with dotted lines and thick bars "
+                      "marking the ellipse's extent on each axis."),
+    "sim_true_beta": "The green dot and ellipse, with a blue dot near the ellipse's upper right edge.",
+    "sim_sampling_ellipse": "The same picture with a small dashed blue ellipse around the blue dot.",
+    "sim_beta_hat": "The same picture with a vermillion dot added between the green dot and the blue one.",
+    "sim_V_ellipse": "The same picture with a purple ellipse around the green dot, almost on top of the green ellipse.",
+    # mixed models
+    "ow_resid_fitted": ("Scatterplot of standardized residuals (up) against fitted values (across): the "
+                        "points stand in vertical stripes, one per {c}, around a black line at zero."),
+    "ow_by_school": ("Strip chart of every {u}'s {y} (up): a column of grey dots per {c} (across, "
+                     "labelled with {c} ids), crossed by three close horizontal lines, green, black and "
+                     "vermillion."),
+    "ow_by_school_zoom": ("The same strip chart with the vertical axis zoomed in until the three "
+                          "horizontal lines, green, black and vermillion, stand apart."),
+    "ow_blue_blup": ("Dot chart with one column per {c} (across) and {y} up: a blue dot and a smaller "
+                     "vermillion dot joined by a grey segment, around a horizontal green line."),
+    "ow_shrinkage": ("Scatterplot of {y} (up) against {c} sample size (across): pairs of blue and "
+                     "vermillion dots joined by small black arrows pointing toward a horizontal green line."),
+    "rs_blup_lines": ("Two panels, one per {w}, of {y} against {x}: many thin coloured segments, one per "
+                      "{c}, and one thick black line in each."),
+    "rs_beta": ("Two panels of lines as points, one per {w} ({beta}): a blue and a vermillion cloud of "
+                "dots joined in pairs by grey segments, each cloud with its ellipse, and a green dot with a "
+                "dashed green ellipse."),
+    # the Lab
+    "dx_resid_qq": ("Normal quantile plot: standardized residuals (up) against standard normal quantiles "
+                    "(across), blue points along a grey straight line, three points labelled."),
+    "dx_resid_fitted": ("Scatterplot of standardized residuals (up) against fitted values (across), with "
+                        "a grey line at zero and a black smooth curve."),
+    "dx_resid_cluster": ("A row of narrow box plots of standardized residuals (up), one per {c} "
+                         "(across), blue or vermillion by {w}, around a grey line at zero."),
+    "dx_resid_level2": ("Two scatterplots, one per {w}, of standardized residuals (up) against the {c} "
+                        "mean of {x} (across), each with a grey line at zero and a black smooth curve."),
+    "dx_blup_qq": ("Normal quantile plots side by side, one per random effect: standardized BLUPs (up) "
+                   "against standard normal quantiles (across), points along a grey line, three labelled."),
+    "dx_blup_level2": ("Scatterplots side by side, one per random effect, of each {c}'s BLUP (up) against "
+                       "the {c} mean of {x} (across): dots coloured by {w}, a grey line at zero and a black "
+                       "smooth curve."),
+    "dx_influence": ("Two panels. Left, a dot chart of Cook's distance (across), one row per {c}, sorted, "
+                     "with a dashed vermillion cut-off line and three labels. Right, a strip of jittered "
+                     "dots per coefficient (DFBETAS up) between two dashed vermillion lines, dots beyond "
+                     "them in vermillion."),
+    "lab_g_ellipse": ("Plot of random intercept (across) against random slope of {x} (up): two black "
+                      "ellipses centred at zero, dashed inside solid, BLUP dots coloured by {w}, and a "
+                      "box of eigenvalues in a corner."),
+    "lab_w_bands": ("Line chart of the difference in {y} between the {w}s (up) against {x} (across): a "
+                    "vermillion straight line inside a darker narrow band and a lighter wider band, with a "
+                    "black line at zero."),
+    "lab_marg_cond": ("Two panels of {y} against {x}. Left, two coloured lines with shaded bands, one "
+                      "per {w}. Right, many thin segments coloured by {w}, one per {c}, under the same "
+                      "two thick lines."),
+    "mino_pancake": ("Three panels, each a pair of the random effects (intercept, {x} slope, {z} effect): "
+                     "a black ellipse centred at zero and BLUP dots coloured by {w}; eigenvalues in the title."),
+    "mino_gap": ("Two panels. Left, four lines of predicted {y} against {x} with shaded bands, coloured by "
+                 "{w}, solid or dashed by {z}. Right, one dot per {w} with a horizontal interval bar, beside "
+                 "a vertical black line at zero."),
+    "mino_ols_diag": ("Two scatterplots. Left, standardized residuals against fitted values, with a grey "
+                      "line at zero and a black smooth curve. Right, Cook's distance against leverage, "
+                      "five points labelled."),
+}
+
 _SPECS: list[FigureSpec] = []
 
 
 def _add(name, func, fits=(), tables=(STUDENTS,), needs=(), caption="", number=None, group="", large="",
-         lab=()):
+         lab=(), alt=""):
     _SPECS.append(FigureSpec(name, func, tuple(fits), tuple(tables), tuple(needs),
                              _cap(caption, large) if isinstance(caption, str) else caption, number, group,
-                             tuple(lab)))
+                             tuple(lab), _alt(alt or _ALTS[name])))
 
 
 # ---- looking at the data
@@ -282,6 +403,11 @@ def figure_names(profile=None) -> list[str]:
 
 def caption(name: str, profile, clusters: int | None = None) -> str:
     return FIGURES[name].caption(profile, clusters)
+
+
+def alt(name: str, profile) -> str:
+    """The figure's alt text: what the image shows (the caption says what it means)."""
+    return FIGURES[name].alt(profile)
 
 
 def render(name: str, students=None, schools=None, fits=None, profile=None):
