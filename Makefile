@@ -6,6 +6,10 @@ STAMP  := $(VENV)/.installed
 DATASET ?=
 CONFIG  ?=
 CORES   ?= 2
+REMOTE  ?=
+BRANCH  ?= gh-pages
+PORT    ?= 8000
+SITE    ?= _site
 
 SMK_ARGS := --cores $(CORES)
 ifneq ($(CONFIG),)
@@ -15,7 +19,7 @@ ifneq ($(DATASET),)
 SMK_ARGS += --config dataset=$(DATASET)
 endif
 
-.PHONY: book test test-fast venv clean
+.PHONY: book test test-fast publish site preview venv clean
 
 venv: $(STAMP)
 
@@ -35,5 +39,17 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
+# Every built book (_book/<dataset>/) with a landing page, pushed to a branch for Pages.
+publish: $(STAMP)
+	$(BIN)/python -m hlm.publish --remote "$(REMOTE)" --branch "$(BRANCH)" $(if $(CONFIG),--configfile $(CONFIG))
+
+# The same site in a folder (what .github/workflows/book.yml deploys).
+site: $(STAMP)
+	$(BIN)/python -m hlm.publish --site "$(SITE)" $(if $(CONFIG),--configfile $(CONFIG))
+
+# Rebuild as the sources change and serve the book on http://127.0.0.1:$(PORT) with reloads.
+preview: $(STAMP)
+	$(BIN)/python -m hlm.preview --port $(PORT) --cores $(CORES) $(if $(DATASET),--dataset $(DATASET)) $(if $(CONFIG),--configfile $(CONFIG))
+
 clean:
-	rm -rf data/processed data/fits figures/*/ build _book logs .snakemake
+	rm -rf data/processed data/fits figures/*/ build _book _site logs .snakemake
