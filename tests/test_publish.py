@@ -1,6 +1,7 @@
 """Publishing the built books (hlm.publish): the site, the git branch, the Actions workflow."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -183,13 +184,26 @@ def test_command_line(books, bare, tmp_path, capsys):
 
 # --------------------------------------------------------------------------- the real book
 
+def make_publish(work: Path, remote: Path, config: Path) -> subprocess.CompletedProcess:
+    """`make publish REMOTE=... CONFIG=...` in `work` (a built project without a Makefile of
+    its own), with this test run's Python as the venv: its stamp is taken as up to date
+    (`-o`), so nothing is installed; the make variables of an enclosing `make test` are not
+    passed on."""
+    venv = Path(sys.prefix)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    cmd = ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "-C", str(work),
+           "-o", str(venv / ".installed"), "publish", f"VENV={venv}", f"REMOTE={remote}", f"CONFIG={config}"]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
 @pytest.mark.slow
-def test_publish_the_built_book(clinics_book, bare, tmp_path):
-    """`python -m hlm.publish` in a built project: the landing page's links resolve, the PDF is there."""
+def test_make_publish_of_the_built_book(clinics_book, bare, tmp_path):
+    """`make publish` in a built project: the landing page's links resolve, the PDF is there;
+    publishing again adds nothing; `python -m hlm.publish` of changed books adds a commit."""
     work, fixture = clinics_book
-    cmd = [sys.executable, "-m", "hlm.publish", "--remote", str(bare), "--configfile", str(fixture["config"])]
-    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    proc = make_publish(work, bare, fixture["config"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"-m hlm.publish --remote \"{bare}\"" in proc.stdout  # the Makefile's recipe ran
     clone = tmp_path / "clone"
     git("clone", "-q", "--branch", "gh-pages", str(bare), str(clone))
     home = (clone / "index.html").read_text(encoding="utf-8")
@@ -206,12 +220,14 @@ def test_publish_the_built_book(clinics_book, bare, tmp_path):
             if "://" not in target and not target.startswith(("mailto:", "data:")):
                 assert (page.parent / target).exists(), (page.name, target)
     # a second publish of the same site adds nothing; of a changed site, one commit
-    assert subprocess.run(cmd, cwd=work, capture_output=True, text=True).returncode == 0
+    assert make_publish(work, bare, fixture["config"]).returncode == 0
     assert git("--git-dir", str(bare), "rev-list", "--count", "gh-pages") == "1"
     books = tmp_path / "books"
     shutil.copytree(book, books / "clinics")
     (books / "clinics" / "extra.txt").write_text("a change")
-    proc = subprocess.run([*cmd, "--books", str(books)], cwd=work, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "hlm.publish", "--remote", str(bare), "--configfile", str(fixture["config"]),
+           "--books", str(books)]
+    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert git("--git-dir", str(bare), "rev-list", "--count", "gh-pages") == "2"
 

@@ -217,6 +217,33 @@ def test_cli_run_builtin(built_book, tmp_path):
     assert (out / "index.html").is_file() and not (out / "fixture-book.pdf").exists()
 
 
+def test_pages_rendered_again_reuse_pandocs_answers(built_book, tmp_path, monkeypatch):
+    """render_html's cache: a page whose input is unchanged does not go through pandoc
+    again; the cache then holds this render's answers only; the pages are the book's."""
+    import hlm.book.html as html
+    from hlm.book.crossref import number_book
+    from hlm.book.project import load
+    from hlm.book.render import book_settings, load_chapters
+    from hlm.bookjob import book_job
+
+    job = book_job(DATASET, root=built_book["root"])
+    project = load(job.root / job.quarto_yml)
+    docs = load_chapters(project, job.build_dir, job.root)
+    numbering = number_book(docs, project.number_sections)
+    book = {**book_settings(project, job), "pdf": f"{project.output_file}.pdf"}
+    runs, real = [], html.pandoc
+    monkeypatch.setattr(html, "pandoc", lambda *a, **k: runs.append(a[0]) or real(*a, **k))
+    cache = {"an old key": "<p>an old page</p>"}
+    outs = [tmp_path / "one", tmp_path / "two"]
+    for out in outs:
+        out.mkdir()
+        html.render_html(docs, numbering, out, book, cache)
+        assert len(runs) == len(docs) == len(cache) and "an old key" not in cache
+    for out in outs:
+        for page in out.iterdir():
+            assert page.read_bytes() == (built_book["out"] / page.name).read_bytes(), page.name
+
+
 # ------------------------------------------------------------------ errors
 
 def _render_md(tmp_path, chapters: dict[str, str], appendices=None):

@@ -4,6 +4,7 @@ narrow screens, "On this page" in the margin, previous/next links."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -312,7 +313,14 @@ def copy_assets(build_dir: Path, out: Path, docs: list[ChapterDoc]) -> None:
         (out / "assets" / name).write_bytes(resources.files("hlm.book").joinpath("assets", name).read_bytes())
 
 
-def render_html(docs, numbering, out: Path, book: dict) -> None:
+def render_html(docs, numbering, out: Path, book: dict, cache: dict | None = None) -> None:
+    """Write the pages (and the search index) into `out`.
+
+    `cache`: pandoc's answers of a previous call, by a hash of pandoc's arguments and
+    input: a page whose input is unchanged is not sent to pandoc again. It is left
+    holding this call's answers only (a caller keeps it from one call to the next)."""
+    answers: dict[str, str] = {}
+
     def one(i):
         doc = docs[i]
         ast = resolve(doc, numbering, "html")
@@ -321,7 +329,13 @@ def render_html(docs, numbering, out: Path, book: dict) -> None:
         args = ["-f", "json", "-t", "html5", "--mathml", "--wrap=none", "--section-divs=false"]
         if highlight_code_blocks(ast):
             args.append(no_highlight_flag())
-        body = pandoc(args, json.dumps(ast), str(doc.texts[-1][0]), doc.where)
+        text = json.dumps(ast)
+        key = hashlib.sha1(json.dumps(args).encode() + b"\0" + text.encode()).hexdigest()
+        if cache and key in cache:
+            body = cache[key]
+        else:
+            body = pandoc(args, text, str(doc.texts[-1][0]), doc.where)
+        answers[key] = body
         (out / f"{doc.name}.html").write_text(page(docs, numbering, i, body, book), encoding="utf-8")
         return entries
 
@@ -330,3 +344,6 @@ def render_html(docs, numbering, out: Path, book: dict) -> None:
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         pages = list(pool.map(one, range(len(docs))))
     write_index([entry for entries in pages for entry in entries], out)
+    if cache is not None:
+        cache.clear()
+        cache.update(answers)

@@ -197,6 +197,18 @@ def render_quarto(quarto: str, project: Project, build_dir: Path, out_dir: Path,
 
 # --------------------------------------------------------------------------- entry points
 
+def book_settings(project: Project, job: BookJob) -> dict:
+    """What the pages and the PDF show of the book: its title block and language."""
+    return {
+        "title": project.title,
+        "subtitle": project.subtitle,
+        "author": project.author,
+        "date": project.date,
+        "data_title": job.data_title,
+        "lang": str(project.config.get("lang", "en")),
+    }
+
+
 def render_book(job: BookJob) -> dict:
     """Render the book `job` describes; returns the paths written ({"html": ..., "pdf": ...})."""
     root = Path(job.root or os.getcwd()).resolve()
@@ -211,14 +223,7 @@ def render_book(job: BookJob) -> dict:
     if out_dir.is_dir() and any((out_dir / marker).exists() for marker in ("_quarto.yml", ".git", "pyproject.toml")):
         raise BookError(f"output directory {out_dir} looks like a project, not a rendered book; choose another --out")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    book = {
-        "title": project.title,
-        "subtitle": project.subtitle,
-        "author": project.author,
-        "date": project.date,
-        "data_title": job.data_title,
-        "lang": str(project.config.get("lang", "en")),
-    }
+    book = book_settings(project, job)
     if renderer not in ("auto", "quarto", "builtin"):
         raise BookError(f"unknown renderer {renderer!r}: use auto, quarto or builtin")
     quarto = shutil.which("quarto") if renderer in ("auto", "quarto") else None
@@ -237,4 +242,4 @@ def render_book(job: BookJob) -> dict:
     return render_builtin(project, build_dir, out_dir, root, book, formats)
 
 
-__all__ = ["render_book", "render_builtin", "render_quarto", "quarto_project"]
+__all__ = ["book_settings", "render_book", "render_builtin", "render_quarto", "quarto_project"]
