@@ -12,13 +12,12 @@ import shutil
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
-from importlib import resources
 from pathlib import Path
 
 from hlm.book.crossref import ChapterDoc, Numbering, Str, resolve, stringify, walk
 from hlm.book.pandoc import no_highlight_flag, pandoc
 from hlm.book.search import INDEX_FILE as SEARCH_INDEX, page_entries, write_index
-from hlm.book.static import asset
+from hlm.book.static import asset, asset_bytes
 
 
 def chapter_label(doc: ChapterDoc, numbering: Numbering) -> str:
@@ -310,7 +309,7 @@ def copy_assets(build_dir: Path, out: Path, docs: list[ChapterDoc]) -> None:
     (out / "assets" / "book.css").write_text(css, encoding="utf-8")
     (out / "assets" / "book.js").write_text(asset("book.js"), encoding="utf-8")
     for name in BINARY_ASSETS:
-        (out / "assets" / name).write_bytes(resources.files("hlm.book").joinpath("assets", name).read_bytes())
+        (out / "assets" / name).write_bytes(asset_bytes(name))
 
 
 def render_html(docs, numbering, out: Path, book: dict, cache: dict | None = None) -> None:
