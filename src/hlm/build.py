@@ -47,9 +47,10 @@ def _holder(fd: int) -> str:
     return text or "a build that is just starting"
 
 
-def acquire(snakemake_dir: Path, args: list[str]) -> int | None:
-    """Take the build lock: its file descriptor (not inherited by the jobs), or None if
-    another running build holds it."""
+def take_lock(snakemake_dir: Path, what: str) -> tuple[int | None, str]:
+    """Take the project's build lock for `what` (the command, noted in the lock file):
+    (its file descriptor, ""), or (None, what the holder's note says) if a running
+    build or preview holds it."""
     import fcntl
 
     snakemake_dir.mkdir(parents=True, exist_ok=True)
@@ -58,14 +59,22 @@ def acquire(snakemake_dir: Path, args: list[str]) -> int | None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        print(f"error: another build of this project is running ({_holder(fd)}); "
-              "wait for it to finish, or stop it, and run `make book` again.", file=sys.stderr)
+        holder = _holder(fd)
         os.close(fd)
-        return None
-    note = (f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S %z')}: "
-            f"python -m hlm.build {' '.join(args)}".rstrip() + "\n")
+        return None, holder
+    note = f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S %z')}: {what}\n"
     os.ftruncate(fd, 0)
     os.pwrite(fd, note.encode("utf-8"), 0)
+    return fd, ""
+
+
+def acquire(snakemake_dir: Path, args: list[str]) -> int | None:
+    """Take the build lock: its file descriptor (not inherited by the jobs), or None if
+    another running build holds it."""
+    fd, holder = take_lock(snakemake_dir, f"python -m hlm.build {' '.join(args)}".rstrip())
+    if fd is None:
+        print(f"error: another build of this project is running ({holder}); "
+              "wait for it to finish, or stop it, and run `make book` again.", file=sys.stderr)
     return fd
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import fcntl
 import os
 import shutil
 import signal
@@ -20,7 +19,7 @@ from hlm.artifacts import PATHS, fill
 from hlm.book import BookError
 from hlm.book.project import load
 from hlm.bookjob import book_job
-from hlm.build import LOCK_NAME
+from hlm.build import take_lock
 from hlm.config import read_config
 from hlm.preview import PreviewError, log, rel
 from hlm.preview.pages import PageRenderer, book_files, first_difference, link_or_copy, swap
@@ -272,17 +271,11 @@ class BookBuilder:
 def build_lock(root: Path):
     """The project's build lock (`hlm.build`'s), held while the preview writes executed
     chapters or pages itself: whether it was free."""
-    (root / ".snakemake").mkdir(exist_ok=True)
-    fd = os.open(root / ".snakemake" / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    fd, _holder = take_lock(root / ".snakemake", "python -m hlm.preview")
+    if fd is None:
+        yield False
+        return
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        note = f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S %z')}: python -m hlm.preview\n"
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, note.encode(), 0)
         yield True
     finally:
         os.close(fd)
