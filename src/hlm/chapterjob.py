@@ -124,7 +124,7 @@ def execute_chapter(qmd: str | Path, out: str | Path, dataset: str, root: str | 
 def run(argv: list[str]) -> int:
     """`python -m hlm chapter`: execute one chapter of a dataset's book."""
     ap = argparse.ArgumentParser(prog="python -m hlm chapter",
-                                 description="Execute one `.qmd` chapter in a Jupyter kernel and write Quarto markdown.")
+                                 description="Execute one `.qmd` chapter and write Quarto markdown.")
     ap.add_argument("--dataset", required=True)
     ap.add_argument("--qmd", required=True, help="chapter source, e.g. report/intro.qmd")
     ap.add_argument("--out", required=True, help="executed markdown, e.g. build/D/book/intro.md")

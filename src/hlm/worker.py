@@ -152,7 +152,9 @@ def _preload() -> None:
 
     modules = [target.split(":")[0] for target in COMMANDS.values()]
     modules += [f"hlm.figures.{p.stem}" for p in (PKG / "figures").glob("*.py")]
-    modules += ["matplotlib.pyplot", "jupyter_client.manager"]
+    # and what every chapter imports (report/_common.py), with the shell it runs in
+    modules += ["matplotlib.pyplot", "matplotlib_inline.backend_inline", "IPython.core.interactiveshell",
+                "hlm.bookdata", "hlm.fitview", "hlm.prose", "hlm.effects", "hlm.residuals"]
     for name in modules:
         try:
             importlib.import_module(name)

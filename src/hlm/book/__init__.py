@@ -1,4 +1,4 @@
-"""The book: execute `.qmd` chapters in a Jupyter kernel and render the book.
+"""The book: execute `.qmd` chapters (`hlm.book.shell`: an IPython shell per chapter) and render the book.
 
 A Quarto-subset renderer that knows nothing of the project around it: it is handed
 plain descriptions of its work (`ChapterJob`, `BookJob`) by the project's adapter

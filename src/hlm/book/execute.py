@@ -1,10 +1,12 @@
-"""Execute one `.qmd` chapter in a Jupyter kernel and write Quarto markdown.
+"""Execute one `.qmd` chapter and write Quarto markdown.
 
 `execute_chapter(ChapterJob(qmd="report/x.qmd", out="build/x.md", root=...))`
 
-The kernel (this venv's ipykernel) runs with cwd = the chapter's directory and the
-environment the job gives (`ChapterJob.env`) plus MPLBACKEND=agg; the job's
-`setup_code` runs after the executor's own set-up, before the chapter.
+The chapter's code runs in an IPython shell in a process forked for the chapter
+(`hlm.book.shell`: the outputs a Jupyter kernel would give, without starting one),
+with cwd = the chapter's directory and the environment the job gives
+(`ChapterJob.env`) plus MPLBACKEND=agg; the job's `setup_code` runs after the
+executor's own set-up, before the chapter.
 Cells run in document order; each inline `` `{python} expr` `` runs after the cells
 before it. The output `.md` has the cells replaced by their (echoed) code and outputs:
 figures as files under `x_files/` referenced as `![cap](x_files/..){#fig-label}`,
@@ -25,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +37,12 @@ from hlm.book import BookError, ChapterJob
 from hlm.book.codeview import shown_code
 from hlm.book.kernel import INLINE_MIME
 from hlm.book.qmd import Cell, Guard, GuardEnd, Prose, parse
+from hlm.book.shell import CellTimeoutError, DeadKernelError, run_in_child
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 IMAGE_LINK = re.compile(
     r"(!\[(?:[^\[\]]|\[[^\[\]]*\])*\]\()(<[^>]+>|[^)\s]+)((?:\s+\"[^\"]*\")?\))"
 )
-KERNEL_NAME = "hlm-python"
 SETUP_CODE = "import hlm.book.kernel as __hlm_kernel\n__hlm_kernel.install()"
 WARN_OFF = (
     "import warnings as __hlm_warnings\n"
@@ -114,26 +115,6 @@ def relink_images(text: str, line: int, ctx: Context) -> str:
     return IMAGE_LINK.sub(sub, text)
 
 
-def _kernel_manager(tmp: Path):
-    from jupyter_client.kernelspec import KernelSpecManager
-    # The asynchronous manager gives nbclient an asynchronous client, so that its cell
-    # timeout and its check that the kernel is still alive can run while it waits for
-    # output (with a blocking client a hung or dead kernel would hang the job).
-    from jupyter_client.manager import AsyncKernelManager
-
-    spec_dir = tmp / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "hlm (venv python)",
-        "language": "python",
-    }))
-    ksm = KernelSpecManager(kernel_dirs=[str(tmp / "kernels")])
-    return AsyncKernelManager(
-        kernel_name=KERNEL_NAME, kernel_spec_manager=ksm, transport="ipc", ip=str(tmp / "ipc")
-    )
-
-
 def _traceback(output) -> str:
     tb = output.get("traceback") or []
     return ANSI.sub("", "\n".join(tb)) if tb else f"{output.get('ename')}: {output.get('evalue')}"
@@ -150,59 +131,12 @@ def _error_line(tb: str, first_code_line: int) -> int | None:
 
 
 class Runner:
-    """Runs code in one kernel, cell by cell, collecting outputs."""
+    """Runs a chapter's code cell by cell in its shell (`hlm.book.shell`), collecting outputs."""
 
-    def __init__(self, ctx: Context, env: dict, timeout: int, setup_code: str = ""):
-        import nbformat
-
+    def __init__(self, child, ctx: Context, setup_code: str = ""):
+        self.child = child
         self.ctx = ctx
-        self.setup_code = SETUP_CODE + (f"\n{setup_code}" if setup_code else "")
-        self.nb = nbformat.v4.new_notebook()
-        self.env = env
-        self.timeout = timeout
-        self.client = None
-        self.index = 0
-
-    def __enter__(self):
-        from nbclient import NotebookClient
-
-        self._tmp = tempfile.TemporaryDirectory(prefix="hlm-kernel-")
-        km = _kernel_manager(Path(self._tmp.name))
-        self.client = NotebookClient(
-            self.nb, km=km, timeout=self.timeout, startup_timeout=120, allow_errors=False,
-            resources={"metadata": {"path": str(self.ctx.qmd.parent)}},
-        )
-        self._cm = self.client.setup_kernel(env=self.env)
-        try:
-            self._cm.__enter__()
-            self._kc = self.client.kc  # nbclient forgets it on exit; keep it to stop the channels
-        except Exception as err:
-            self._tmp.cleanup()
-            raise BookError(
-                f"{self.ctx.rel}: could not start the Jupyter kernel ({sys.executable} -m"
-                f" ipykernel_launcher): {type(err).__name__}: {err}"
-            ) from None
-        try:
-            self.run(self.setup_code, where=None)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self._cm.__exit__(*exc)
-        finally:
-            from nbclient.util import run_sync
-
-            try:
-                if getattr(self, "_kc", None) is not None:
-                    self._kc.stop_channels()
-                run_sync(self.client.km.shutdown_kernel)(now=True)
-            except Exception:  # the kernel may already be gone
-                pass
-            self._tmp.cleanup()
-        return False
+        self.run(SETUP_CODE + (f"\n{setup_code}" if setup_code else ""), where=None)
 
     def run(self, code: str, where: tuple[int, int] | None, what: str = "cell", blame=None) -> list:
         """Execute `code`; on error raise BookError naming the chapter and line.
@@ -210,35 +144,21 @@ class Runner:
         `blame(outputs) -> (where, what)`, if given, names the failing part from the
         outputs produced before the error (for batches of inline expressions).
         """
-        import nbformat
-        from nbclient.exceptions import CellExecutionError
-
-        cell = nbformat.v4.new_code_cell(code)
-        self.nb.cells.append(cell)
-        try:
-            self.client.execute_cell(cell, self.index)
-        except CellExecutionError:
-            err = next((o for o in cell.outputs if o.get("output_type") == "error"), {})
-            tb = _traceback(err) if err else "(no traceback)"
-            if where is None:
-                raise BookError(f"{self.ctx.rel}: kernel setup failed:\n{tb}") from None
-            if blame is not None:
-                where, what = blame(cell.outputs)
-            fence_line, code_line = where
-            at = _error_line(tb, code_line) if what == "cell" else None
-            detail = f" (error at line {at})" if at and at != fence_line else ""
-            ename = f"{err.get('ename', 'Error')}: {err.get('evalue', '')}".strip()
-            raise BookError(
-                f"{self.ctx.rel}:{fence_line}: {what} raised {ename}{detail}\n{tb}"
-            ) from None
-        except Exception as exc:  # kernel died, timeout, ...
-            if isinstance(exc, BookError):
-                raise
-            line = where[0] if where else 0
-            raise BookError(f"{self.ctx.rel}:{line}: {what} could not run: {type(exc).__name__}: {exc}") from None
-        finally:
-            self.index += 1
-        return list(cell.outputs)
+        self.child.send({"at": (where[0] if where else 0, what)})
+        outputs = self.child.run(code)
+        err = next((o for o in outputs if o.get("output_type") == "error"), None)
+        if err is None:
+            return outputs
+        tb = _traceback(err)
+        if where is None:
+            raise BookError(f"{self.ctx.rel}: kernel setup failed:\n{tb}")
+        if blame is not None:
+            where, what = blame(outputs)
+        fence_line, code_line = where
+        at = _error_line(tb, code_line) if what == "cell" else None
+        detail = f" (error at line {at})" if at and at != fence_line else ""
+        ename = f"{err.get('ename', 'Error')}: {err.get('evalue', '')}".strip()
+        raise BookError(f"{self.ctx.rel}:{fence_line}: {what} raised {ename}{detail}\n{tb}")
 
 
 def _cell_markdown(cell: Cell, outputs: list, opts: dict, ctx: Context) -> str:
@@ -462,8 +382,73 @@ def kernel_env(extra: dict) -> dict:
     return env
 
 
+def _execute(chapter, job: ChapterJob, ctx: Context, runner: Runner | None) -> None:
+    """Run the chapter's pieces in order and publish the executed markdown and its assets."""
+    defaults = {"echo": True, "eval": True, "include": True, "output": True, "warning": True}
+    defaults.update(chapter.defaults)
+    chunks: list[str] = []
+    skipped: list[str] = []
+    inline_values: dict[int, list[str]] = {}
+    k = -1
+    while k + 1 < len(chapter.pieces):
+        k += 1
+        piece = chapter.pieces[k]
+        if isinstance(piece, Guard):
+            run_block, md = _run_guard(runner, piece, job.guard)
+            chunks.append("\n" + md + "\n" if md else "")
+            if not run_block:
+                k = _skip_guarded(chapter.pieces, k, skipped)
+            continue
+        if isinstance(piece, GuardEnd):
+            continue
+        if isinstance(piece, Prose):
+            text = piece.text
+            if piece.inlines:
+                if id(piece) not in inline_values:
+                    inline_values.update(_run_inlines(runner, ctx, chapter.pieces, piece))
+                values = inline_values[id(piece)]
+                pieces_out, last = [], 0
+                for (line, expr, start, end), (kind, value) in zip(piece.inlines, values):
+                    pieces_out += [text[last:start], inline_markdown(kind, value, f"{ctx.rel}:{line}", expr)]
+                    last = end
+                pieces_out.append(text[last:])
+                text = "".join(pieces_out)
+            chunks.append(relink_images(text, piece.line, ctx))
+            continue
+        opts = {**defaults, **piece.options}
+        outputs: list = []
+        if opts.get("eval", True) and piece.code.strip():
+            if not opts.get("warning", True):
+                runner.run(WARN_OFF, (piece.line, piece.line))
+            outputs = runner.run(piece.code, (piece.line, piece.code_line))
+            if not opts.get("warning", True):
+                runner.run(WARN_ON, (piece.line, piece.line))
+        if not opts.get("include", True):
+            chunks.append("")
+            continue
+        if job.shown_names and not ctx.shown and opts.get("echo", True):
+            ctx.shown = _shown_names(runner, job.shown_names, piece.line)
+        md = _cell_markdown(piece, outputs, opts, ctx)
+        chunks.append("\n" + md + "\n" if md else "")
+    body = "\n".join(chunks)
+    body = re.sub(r"\n{3,}", "\n\n", body).strip("\n") + "\n"
+    result = _write_front_matter(chapter.meta, ctx.rel, skipped) + body
+    # publish: assets first, then the .md (atomically)
+    assets = ctx.out_md.parent / ctx.assets_name
+    if assets.exists():
+        shutil.rmtree(assets)
+    if any(ctx.stage.iterdir()):
+        ctx.stage.rename(assets)
+    tmp_md = ctx.out_md.with_name(f".{ctx.out_md.name}.tmp")
+    tmp_md.write_text(result, encoding="utf-8")
+    os.replace(tmp_md, ctx.out_md)
+
+
 def execute_chapter(job: ChapterJob) -> Path:
-    """Execute chapter `job.qmd` and write the executed markdown to `job.out` (+ `<stem>_files/`)."""
+    """Execute chapter `job.qmd` and write the executed markdown to `job.out` (+ `<stem>_files/`).
+
+    The chapter's code runs in a process forked for it (`hlm.book.shell`), which writes
+    the output; a chapter without code is written from here."""
     root = Path(job.root or os.getcwd()).resolve()
     qmd = Path(job.qmd)
     qmd_abs = (qmd if qmd.is_absolute() else root / qmd).resolve()
@@ -481,83 +466,25 @@ def execute_chapter(job: ChapterJob) -> Path:
         raise BookError(f"{rel}: cannot read chapter: {err}") from None
     chapter = parse(text, rel)
     out_abs.parent.mkdir(parents=True, exist_ok=True)
-    assets_name = f"{out_abs.stem}_files"
     stage = Path(tempfile.mkdtemp(prefix=f".{out_abs.stem}.", dir=out_abs.parent))
     stage.chmod(0o755)
-    ctx = Context(qmd_abs, rel, root, out_abs, stage, assets_name)
+    ctx = Context(qmd_abs, rel, root, out_abs, stage, f"{out_abs.stem}_files")
     timeout = job.timeout or int(os.environ.get("HLM_CELL_TIMEOUT", "600"))
+    defaults = {"eval": True, **chapter.defaults}
+    needs_code = any(
+        (isinstance(p, Cell) and {**defaults, **p.options}.get("eval", True))
+        or (isinstance(p, Prose) and p.inlines) or isinstance(p, Guard)
+        for p in chapter.pieces
+    )
     try:
-        defaults = {"echo": True, "eval": True, "include": True, "output": True, "warning": True}
-        defaults.update(chapter.defaults)
-        needs_kernel = any(
-            (isinstance(p, Cell) and {**defaults, **p.options}.get("eval", True))
-            or (isinstance(p, Prose) and p.inlines) or isinstance(p, Guard)
-            for p in chapter.pieces
-        )
-        env = kernel_env(dict(job.env))
-        chunks: list[str] = []
-        skipped: list[str] = []
-        inline_values: dict[int, list[str]] = {}
-        runner = Runner(ctx, env, timeout, job.setup_code) if needs_kernel else None
-        if runner:
-            runner.__enter__()
-        try:
-            k = -1
-            while k + 1 < len(chapter.pieces):
-                k += 1
-                piece = chapter.pieces[k]
-                if isinstance(piece, Guard):
-                    run_block, md = _run_guard(runner, piece, job.guard)
-                    chunks.append("\n" + md + "\n" if md else "")
-                    if not run_block:
-                        k = _skip_guarded(chapter.pieces, k, skipped)
-                    continue
-                if isinstance(piece, GuardEnd):
-                    continue
-                if isinstance(piece, Prose):
-                    text = piece.text
-                    if piece.inlines:
-                        if id(piece) not in inline_values:
-                            inline_values.update(_run_inlines(runner, ctx, chapter.pieces, piece))
-                        values = inline_values[id(piece)]
-                        pieces_out, last = [], 0
-                        for (line, expr, start, end), (kind, value) in zip(piece.inlines, values):
-                            pieces_out += [text[last:start], inline_markdown(kind, value, f"{ctx.rel}:{line}", expr)]
-                            last = end
-                        pieces_out.append(text[last:])
-                        text = "".join(pieces_out)
-                    chunks.append(relink_images(text, piece.line, ctx))
-                    continue
-                opts = {**defaults, **piece.options}
-                outputs: list = []
-                if opts.get("eval", True) and piece.code.strip():
-                    if not opts.get("warning", True):
-                        runner.run(WARN_OFF, (piece.line, piece.line))
-                    outputs = runner.run(piece.code, (piece.line, piece.code_line))
-                    if not opts.get("warning", True):
-                        runner.run(WARN_ON, (piece.line, piece.line))
-                if not opts.get("include", True):
-                    chunks.append("")
-                    continue
-                if job.shown_names and not ctx.shown and opts.get("echo", True):
-                    ctx.shown = _shown_names(runner, job.shown_names, piece.line)
-                md = _cell_markdown(piece, outputs, opts, ctx)
-                chunks.append("\n" + md + "\n" if md else "")
-        finally:
-            if runner:
-                runner.__exit__(None, None, None)
-        body = "\n".join(chunks)
-        body = re.sub(r"\n{3,}", "\n\n", body).strip("\n") + "\n"
-        result = _write_front_matter(chapter.meta, rel, skipped) + body
-        # publish: assets first, then the .md (atomically)
-        assets = out_abs.parent / assets_name
-        if assets.exists():
-            shutil.rmtree(assets)
-        if any(stage.iterdir()):
-            stage.rename(assets)
-        tmp_md = out_abs.with_name(f".{out_abs.name}.tmp")
-        tmp_md.write_text(result, encoding="utf-8")
-        os.replace(tmp_md, out_abs)
+        if not needs_code:
+            _execute(chapter, job, ctx, None)
+        else:
+            run_in_child(lambda child: _execute(chapter, job, ctx, Runner(child, ctx, job.setup_code)),
+                         cwd=qmd_abs.parent, env=kernel_env(dict(job.env)), timeout=timeout)
+    except (CellTimeoutError, DeadKernelError) as err:
+        line, what = err.args[1] or (0, "cell")
+        raise BookError(f"{rel}:{line}: {what} could not run: {type(err).__name__}: {err.args[0]}") from None
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)

@@ -3,8 +3,8 @@
 - DataFrames display as `text/markdown` pipe tables (`hlm.book.tables.pipe_table`);
 - matplotlib figures display as SVG: the kernel runs with MPLBACKEND=agg (so that
   scripts and subprocesses stay headless), and when the chapter first imports
-  matplotlib its backend is switched to matplotlib-inline, which captures figures.
-  matplotlib is not imported before the chapter asks for it.
+  matplotlib its backend is switched to matplotlib-inline, which captures figures
+  (at once, when the process the chapter was forked from had imported matplotlib).
 """
 from __future__ import annotations
 
@@ -42,6 +42,20 @@ class _MatplotlibHook(importlib.abc.MetaPathFinder):
         return spec
 
 
+def _select_inline(ip) -> None:
+    """Switch an already imported matplotlib (e.g. by the process the chapter was forked
+    from) to the inline backend, with the shell integration that importing the backend
+    module sets up when matplotlib is imported afterwards."""
+    import matplotlib
+    from IPython.core.pylabtools import activate_matplotlib
+    from matplotlib_inline.backend_inline import configure_inline_support, flush_figures
+
+    matplotlib.use(INLINE_BACKEND)
+    if flush_figures not in ip.events.callbacks["post_execute"]:
+        activate_matplotlib(INLINE_BACKEND)
+        configure_inline_support(ip, INLINE_BACKEND)
+
+
 def install() -> None:
     from IPython import get_ipython
 
@@ -55,7 +69,7 @@ def install() -> None:
     md.enabled = True
     # Select the inline backend when the chapter imports matplotlib; SVG output.
     if "matplotlib" in sys.modules:
-        sys.modules["matplotlib"].use(INLINE_BACKEND)
+        _select_inline(ip)
     elif not any(isinstance(f, _MatplotlibHook) for f in sys.meta_path):
         sys.meta_path.insert(0, _MatplotlibHook())
     ip.run_line_magic("config", "InlineBackend.figure_formats = ['svg']")
