@@ -32,12 +32,13 @@ $(STAMP): pyproject.toml
 book: $(STAMP)
 	$(BIN)/python -m hlm.build $(SMK_ARGS)
 
+# On the 2 cores (pytest-xdist); the builds the tests share are made once (tests/fixtures/shared.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(CORES)
 
 # The edit loop: everything but the end-to-end builds (tests marked slow).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n $(CORES) -m "not slow"
 
 # Every built book (_book/<dataset>/) with a landing page, pushed to a branch for Pages.
 publish: $(STAMP)

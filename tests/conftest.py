@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,8 @@ from hlm.sample import with_data
 from hlm.data import merge
 from hlm.levels import derive
 from tests.fixtures.clinics import make_clinics
-from tests.fixtures.project import copy_project, snakemake
+from tests.fixtures.project import COPY, copy_project, snakemake
+from tests.fixtures.shared import once, result
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference"
@@ -59,11 +62,30 @@ def clinics_project(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def clinics_book(clinics_project):
-    """(work, fixture) after the whole DAG ran there: `work/_book/clinics/` is the book."""
-    work, fixture = clinics_project
-    snakemake(work, "--configfile", str(fixture["config"]))
-    return work, fixture
+def clinics_book(tmp_path_factory):
+    """(work, fixture) after the whole DAG ran there: `work/_book/clinics/` is the book,
+    built once per test run (tests/fixtures/shared.py). Tests must not change it."""
+    def build(work):
+        copy_project(work)
+        fixture = make_clinics(work / "mydata")
+        snakemake(work, "--configfile", str(fixture["config"]))
+        return {k: str(v) if isinstance(v, Path) else v for k, v in fixture.items()}
+
+    work = once(tmp_path_factory, "clinics", build)
+    return work, {k: Path(v) if isinstance(v, str) else v for k, v in result(work).items()}
+
+
+@pytest.fixture(scope="session")
+def hsb40_book(tmp_path_factory) -> Path:
+    """A copy of the project with the raw data where `python -m hlm.build` (what `make
+    book` runs) built the hsb40 book, once per test run. Tests must not change it."""
+    def build(work):
+        copy_project(work, [*COPY, "data/raw"])
+        proc = subprocess.run([sys.executable, "-m", "hlm.build", "--cores", "2"], cwd=work,
+                              capture_output=True, text=True, timeout=1500)
+        assert proc.returncode == 0, proc.stderr[-6000:]
+
+    return once(tmp_path_factory, "hsb40", build)
 
 
 # The jobs of the test builds run in warm workers (hlm.worker); in the tests a worker

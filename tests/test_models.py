@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from _fixtures_models import LMM_MODELS, ours, parquet40, r_ref, students160, students40  # noqa: F401
-from hlm import models
+from hlm import lmm, models
 from hlm.cli import main
 from hlm.errors import DataError, ModelError
 from hlm.io import read_json
@@ -129,7 +129,6 @@ def test_lrt_rows():
 
 @pytest.fixture(scope="module")
 def lmm_fits(tmp_path_factory, parquet40):
-    pytest.importorskip("hlm.lmm")
     outdir = tmp_path_factory.mktemp("fits")
     for model in LMM_MODELS:
         code, _ = fit_cli(outdir, parquet40, model)
@@ -243,7 +242,6 @@ def test_compare_reports_failed_fits(lmm_fits, parquet40, tmp_path):
 
 
 def test_lmm_failure_and_nonconvergence_are_records(monkeypatch, students40, hsb40, config, capsys):
-    lmm = pytest.importorskip("hlm.lmm")
 
     def boom(*args, **kwargs):
         raise ModelError("the design is singular")
@@ -270,7 +268,6 @@ def test_lmm_failure_and_nonconvergence_are_records(monkeypatch, students40, hsb
 
 
 def test_data_error_is_not_swallowed(monkeypatch, students40, hsb40, config):
-    lmm = pytest.importorskip("hlm.lmm")
     monkeypatch.setattr(lmm, "fit", lambda *a, **k: (_ for _ in ()).throw(DataError("bad data")))
     with pytest.raises(DataError):
         models.fit_model(config, "oneway", hsb40, students40)
@@ -278,7 +275,6 @@ def test_data_error_is_not_swallowed(monkeypatch, students40, hsb40, config):
 
 def test_hsb160_mixed_models_run(students160, hsb160, config):
     """The same catalog on all 160 schools (the classical methods: test_classic.py)."""
-    pytest.importorskip("hlm.lmm")
     fits = {name: models.fit_model(config, name, hsb160, students160) for name in models.lmm_names(config)}
     for name, fit in fits.items():
         assert "error" not in fit, (name, fit.get("error"))

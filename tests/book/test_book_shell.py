@@ -74,3 +74,16 @@ def test_an_exception_of_the_work_reaches_the_caller(tmp_path):
         raise ValueError("from the child")
     with pytest.raises(ValueError, match="from the child"):
         run_in_child(work, cwd=tmp_path, env=dict(os.environ), timeout=10)
+
+
+def test_figures_open_in_the_caller_are_not_the_chapters(tmp_path):
+    import matplotlib
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+
+    left_open = plt.figure()
+    try:
+        [out] = _run(tmp_path, "import matplotlib.pyplot as plt\nprint(len(plt.get_fignums()))")
+    finally:
+        plt.close(left_open)
+    assert out[0]["text"] == "0\n"

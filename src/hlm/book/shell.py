@@ -122,6 +122,8 @@ class _Child:
         os.chdir(cwd)
         sys.path.insert(0, "")  # as ipykernel: the working directory first
         _fresh_warnings()
+        if "matplotlib.pyplot" in sys.modules:  # figures the forking process left open are not the chapter's
+            sys.modules["matplotlib.pyplot"].close("all")
         sys.stdout = _Stream("stdout", self.sink)
         sys.stderr = _Stream("stderr", self.sink)
         self.shell = _shell(self.sink)
