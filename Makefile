@@ -19,7 +19,7 @@ ifneq ($(DATASET),)
 SMK_ARGS += --config dataset=$(DATASET)
 endif
 
-.PHONY: book test test-fast publish site preview venv clean
+.PHONY: book test test-fast bench publish site preview venv clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ test: $(STAMP)
 # The edit loop: everything but the end-to-end builds (tests marked slow).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(CORES) -m "not slow"
+
+# The speed table of bench/README.md, from a clean clone of HEAD (a quiet machine; about an hour).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(if $(ROWS),--only $(ROWS)) $(if $(ROUNDS),--rounds $(ROUNDS))
 
 # Every built book (_book/<dataset>/) with a landing page, pushed to a branch for Pages.
 publish: $(STAMP)
