@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -112,3 +113,46 @@ def test_a_newer_worker_of_the_project_replaces_the_older(tmp_path, env):
     _run(["--no-such-command"], tmp_path, dict(env, HLM_OTHER_VERSION="1"))  # as if the code changed
     assert _wait_for(lambda: len(_sockets(env)) == 2 or not old.exists())
     assert _wait_for(lambda: not old.exists(), timeout=20), "the older worker stayed"
+
+
+def _listen(path: Path) -> socket.socket:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(4)
+    return listener
+
+
+def test_a_job_waits_for_a_starting_worker_instead_of_running_cold(tmp_path):
+    """While the start lock is held (the worker imports), `_wait` polls; once the worker
+    listens it connects, before the lock is even released."""
+    import fcntl
+    import threading
+
+    from hlm.worker import _wait
+
+    path = tmp_path / "w.sock"
+    lock = open(f"{path}.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the starting worker holds it
+    listener = []
+    threading.Timer(0.3, lambda: listener.append(_listen(path))).start()
+    t0 = time.monotonic()
+    conn = _wait(path, timeout=10)
+    assert conn is not None and 0.25 < time.monotonic() - t0 < 5
+    conn.close()
+    listener[0].close()
+    lock.close()
+
+
+def test_a_worker_that_died_starting_sends_the_job_cold_at_once(tmp_path):
+    import fcntl
+    import threading
+
+    from hlm.worker import _wait
+
+    path = tmp_path / "w.sock"
+    lock = open(f"{path}.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    threading.Timer(0.3, lock.close).start()  # released without a socket: it died
+    t0 = time.monotonic()
+    assert _wait(path, timeout=10) is None
+    assert time.monotonic() - t0 < 2

@@ -167,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     if fd is None:
         return REFUSED
     recover(workdir, args)
+    from hlm import worker
+
+    worker.prestart()  # warm while Snakemake builds the DAG
     if "--rerun-incomplete" not in args and "--ri" not in args:
         args.append("--rerun-incomplete")
     return run_snakemake(args)  # in this process, which holds the lock until it ends

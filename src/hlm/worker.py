@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 IDLE = float(os.environ.get("HLM_WORKER_IDLE", 300))  # seconds without a job before it exits
+STARTUP = 60.0  # seconds a job waits for a starting worker before it runs cold
 PKG = Path(__file__).resolve().parent
 # The environment that can change what importing the package does (the rest is the job's own)
 _ENV = ("HLM_", "PYTHON", "MPL", "OMP_", "OPENBLAS", "MKL_", "LANG", "LC_", "TZ", "VIRTUAL_ENV")
@@ -75,11 +76,11 @@ def run(argv: list[str]) -> int | None:
         return None
     path = socket_path()
     try:
-        conn = _connect(path) or _start(path)
+        conn = _connect(path) or _start(path) or _wait(path)
     except OSError:
         return None
     if conn is None:
-        return None  # a worker is starting: this job runs cold
+        return None  # no worker came up: this job runs cold
     with conn:
         request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
         for stream in (sys.stdout, sys.stderr):
@@ -106,9 +107,47 @@ def _connect(path: Path) -> socket.socket | None:
         return None
 
 
+def prestart() -> None:
+    """Start the project's worker if none runs or is starting, without waiting for it:
+    `python -m hlm.build` calls it before Snakemake reads the workflow, so that the
+    worker imports while the DAG is built and the first jobs find it ready."""
+    if not enabled():
+        return
+    try:
+        path = socket_path()
+        conn = _connect(path) or _start(path)
+    except OSError:
+        return
+    if conn is not None:
+        conn.close()
+
+
+def _wait(path: Path, timeout: float = STARTUP) -> socket.socket | None:
+    """A connection to the worker that is starting, once it is ready (it holds the start
+    lock until then); None if it died starting or is not ready within `timeout` seconds.
+    A job that waits does not import everything a second time beside the worker (on 2
+    cores the first jobs of a build ran cold for seconds each before)."""
+    import fcntl
+
+    end = time.monotonic() + timeout
+    with open(f"{path}.lock", "a") as lock:
+        while time.monotonic() < end:
+            conn = _connect(path)
+            if conn is not None:
+                return conn
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # still importing
+                time.sleep(0.02)
+                continue
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            return _connect(path)  # the start lock is free: ready now, or it died starting
+    return None
+
+
 def _start(path: Path) -> socket.socket | None:
-    """Start a worker for `path` unless one is starting; None means: run this job cold
-    meanwhile (a worker takes a few seconds to import everything)."""
+    """Start a worker for `path` unless one is starting; None means that a worker is
+    starting (this call's or another's): wait for it (`_wait`)."""
     import fcntl
     import subprocess
 
