@@ -79,9 +79,11 @@ rule bootstrap:
 
 
 def _influence_settings_input(wildcards):
-    # the model's catalog entry and the number of blocks: a change reruns its jobs
+    # the model's catalog entry, the number of blocks and which clusters are refitted: a
+    # change reruns its jobs
     return settings_input(wildcards.dataset, f"influence-{wildcards.model}",
-                          repr((config["models"].get(wildcards.model), INFLUENCE["blocks"])))
+                          repr((config["models"].get(wildcards.model), INFLUENCE["blocks"],
+                                INFLUENCE["exact_top"], INFLUENCE["exact_max_clusters"])))
 
 
 rule influence_block:

@@ -358,22 +358,25 @@ BOOTSTRAP = _obj({
     "error": _d(STR, "why there is no test (the models could not be fitted)"),
 }, title="bootstrap record")
 
-_DELETION = _obj({"cluster": STR}, {
+_DELETION = _obj({"cluster": STR, "exact": _d(BOOL, "from a refit without the cluster; false: the one-step "
+                                                    "deletion, variance parameters held at the fit's")}, {
     "cook": _d(NUM, "Cook's distance (b - b_(j))' V^-1 (b - b_(j)) / p"),
     "dfbetas": _d(COEFS, "(b - b_(j)) / se_(j), per coefficient"),
     "fixef": _d(COEFS, "the fixed effects without the cluster"),
-    "singular": BOOL, "converged": BOOL,
-    "error": _d(STR, "why the model could not be refitted without the cluster"),
+    "singular": _d(BOOL, "of the refit (exact rows)"), "converged": _d(BOOL, "of the refit (exact rows)"),
+    "error": _d(STR, "why the model could not be refitted (or, one-step, estimated) without the cluster"),
 })
 INFLUENCE_BLOCK = _obj({
     "dataset": STR, "model": STR, "block": COUNT, "blocks": _d(COUNT, "jobs sharing the refits"),
 }, {
     "clusters": _d(COUNT, "clusters in the data"), "terms": _d(_array(STR), "the fixed effects"),
-    "rows": _d(_array(_DELETION), "the block's clusters: those whose position j has j % blocks == block"),
+    "rows": _d(_array(_DELETION), "the block's clusters: the exact ones of rank i with i % blocks == block, "
+                                  "the others of position j with j % blocks == block"),
     "error": _d(STR, "why the model could not be fitted on the data"),
 }, title="influence block record")
 INFLUENCE = _obj({"dataset": STR, "model": STR}, {
     "clusters": COUNT, "terms": _array(STR),
+    "refits": _d(COUNT, "rows from exact refits (all of them up to lab: influence: exact_max_clusters)"),
     "cutoff": _d(NUM, "the usual flag for Cook's distance, 4 / J"),
     "flagged": _d(_array(STR), "clusters whose Cook's distance is above the cutoff, largest first"),
     "failed": _d(_array(STR), "clusters without which the model could not be refitted"),
@@ -664,9 +667,10 @@ _DOC_ORDER = [
     ("bootstrap", "Bootstrap test", "data/fits/<dataset>/bootstrap/<test>.json: the blocks merged into the "
      "test's p-value; `error` instead of the numbers when the models could not be fitted."),
     ("influence_block", "Influence block", "data/fits/<dataset>/influence/<model>/block-<k>.json: one job's "
-     "refits without a cluster (hlm.lmm.influence)."),
+     "share of the deletions of a cluster, exact refits and one-step rows (hlm.influence, hlm.lmm.influence)."),
     ("influence", "Influence of the clusters", "data/fits/<dataset>/influence/<model>.json: every cluster's "
-     "Cook's distance and DFBETAS; `error` instead when the model could not be fitted."),
+     "Cook's distance and DFBETAS, from exact refits or the one-step deletion (`exact`); `error` instead "
+     "when the model could not be fitted."),
     ("inference", "Inference record", "data/fits/<dataset>/inference.json: the Hausman test, multilevel R², "
      "profile intervals, Satterthwaite DF, the preliminary OLS's diagnostics, the sample comparison and the "
      "forward building of the random part (hlm.inference); a part that cannot be computed holds `error` "
