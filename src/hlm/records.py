@@ -471,12 +471,20 @@ INFERENCE = _obj({
                                               "cvar_z (profiles with a z role)")}),
                    "the random part built forward by LRTs (hlm.stepwise)"),
 }, title="inference record")
+# data/fits/<dataset>/inference/<part>.json: one part of the inference record, its own job
+_INFERENCE_PARTS = [k for k in INFERENCE["properties"] if k != "dataset"]
+INFERENCE_PART = _obj({"dataset": STR, "part": _d({"enum": _INFERENCE_PARTS}, "the part it holds")},
+                      {k: INFERENCE["properties"][k] for k in _INFERENCE_PARTS},
+                      allOf=[{"if": {"properties": {"part": {"const": k}}},
+                              "then": {"required": [k], "maxProperties": 3}} for k in _INFERENCE_PARTS],
+                      title="inference part record")
 
 SCHEMAS: dict[str, dict] = {
     "fit": FIT, "lmm": LMM, "ols": OLS, "failure": FAILURE, "comparison": COMPARISON,
     "figure": FIGURE, "reproduction": REPRODUCTION, "merge_report": MERGE_REPORT,
     "bootstrap_block": BOOTSTRAP_BLOCK, "bootstrap": BOOTSTRAP,
     "influence_block": INFLUENCE_BLOCK, "influence": INFLUENCE, "inference": INFERENCE,
+    "inference_part": INFERENCE_PART,
 }
 KINDS = tuple(SCHEMAS)
 
@@ -674,7 +682,10 @@ _DOC_ORDER = [
     ("inference", "Inference record", "data/fits/<dataset>/inference.json: the Hausman test, multilevel R², "
      "profile intervals, Satterthwaite DF, the preliminary OLS's diagnostics, the sample comparison and the "
      "forward building of the random part (hlm.inference); a part that cannot be computed holds `error` "
-     "(alone, in `satterthwaite`, `ols` and `stepwise`)."),
+     "(alone, in `satterthwaite`, `ols` and `stepwise`). The merge of the part records below."),
+    ("inference_part", "Inference part", "data/fits/<dataset>/inference/<part>.json: one part of the inference "
+     "record, written by its own job (hlm.inference.<part>): `part` names it, and the record holds that "
+     "field alone, as in the inference record above."),
 ]
 
 
@@ -689,5 +700,5 @@ def doc_tables() -> str:
                 parts += [f"Method `{m}` (`call`: `{OLS_CALL.format(m)}`) adds:", "",
                           field_table(_obj(OLS_OWN[m])), ""]
         else:
-            parts += [field_table(kind), ""]
+            parts += [field_table(kind, depth=0 if kind == "inference_part" else 1), ""]
     return "\n".join(parts).rstrip() + "\n"
