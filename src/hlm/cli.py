@@ -50,8 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     except HlmError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    progress(f"{argv[0]}: done in {time.perf_counter() - start:.1f} s")
+    progress(f"{argv[0]}: done in {time.perf_counter() - start:.1f} s, peak memory {peak_memory_mib():.0f} MiB")
     return code
+
+
+def peak_memory_mib() -> float:
+    """The largest resident size of this process so far, in MiB (a job forked from the
+    warm worker counts the worker's pages it shares, as `ps` does): the figure the
+    benchmarks read from the steps' logs, which see every process of a build."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def progress(message: str) -> None:
