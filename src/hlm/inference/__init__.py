@@ -36,6 +36,7 @@ configuration it depends on, ``compute(cfg, profile, students, fits)`` and the c
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Callable
 
@@ -53,12 +54,34 @@ def safe(compute: Callable[[], dict]) -> dict:
         return {"error": f"{type(err).__name__}: {err}"}
 
 
+class FitRecords(Mapping):
+    """The fit records a part reads, by model name, each read (and validated) when asked for
+    and not kept: with many clusters a record holds every unit's fitted values (about 75 MB
+    of JSON at 20,000 clusters), so a part holds one at a time."""
+
+    def __init__(self, folder: Path, names: list[str]):
+        self.folder, self.names = folder, list(names)
+
+    def __getitem__(self, name: str) -> dict:
+        from hlm.io import read_json
+
+        if name not in self.names:
+            raise KeyError(name)
+        return read_json(self.folder / f"{name}.json", kind="fit")
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 def run_part(argv: list[str], part: str, compute: Callable, fits: Callable[[dict], list[str]]) -> int:
     """The command of a part: its record, {"dataset", "part", <part>: ...}, written as kind
     ``inference_part``."""
     from hlm.artifacts import PATHS, Artifacts
     from hlm.config import add_profile_args
-    from hlm.io import read_json, write_json
+    from hlm.io import write_json
     from hlm.models import load_students
     from hlm.sample import profile_from_args
 
@@ -72,7 +95,6 @@ def run_part(argv: list[str], part: str, compute: Callable, fits: Callable[[dict
     artifacts = Artifacts(profile.name)
     students = load_students(args.students or artifacts.students_path)
     folder = args.fits_dir or artifacts.path(PATHS.fits)
-    records = {name: read_json(folder / f"{name}.json", kind="fit") for name in fits(cfg)}
-    out = {"dataset": profile.name, "part": part, part: compute(cfg, profile, students, records)}
+    out = {"dataset": profile.name, "part": part, part: compute(cfg, profile, students, FitRecords(folder, fits(cfg)))}
     write_json(args.out, out, kind="inference_part")
     return 0

@@ -5,6 +5,8 @@ of the slope of x (:mod:`hlm.hausman`).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hlm.inference import run_part, safe
 
 
@@ -17,7 +19,7 @@ def settings(cfg: dict, dataset: str) -> tuple:
     return ()
 
 
-def compute(cfg: dict, profile, students, fits: dict) -> dict:
+def compute(cfg: dict, profile, students, fits: Mapping) -> dict:
     from hlm.hausman import hausman
 
     return safe(lambda: hausman(students, profile.y, [profile.x], profile.cluster))

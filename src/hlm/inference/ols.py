@@ -5,6 +5,8 @@ cluster influence (:mod:`hlm.olsdiag`; an error without a z role).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hlm.inference import run_part, safe
 
 
@@ -17,7 +19,7 @@ def settings(cfg: dict, dataset: str) -> tuple:
     return ()
 
 
-def compute(cfg: dict, profile, students, fits: dict) -> dict:
+def compute(cfg: dict, profile, students, fits: Mapping) -> dict:
     from hlm.olsdiag import ols_diagnostics
 
     return safe(lambda: ols_diagnostics(students, profile))

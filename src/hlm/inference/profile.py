@@ -8,6 +8,8 @@ theta, on the design rebuilt from the student table; an ML fit is redone as the 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hlm.inference import run_part, safe
 from hlm.inference.fitted import fitted_design, unusable
 
@@ -31,7 +33,7 @@ def ml_fit(cfg: dict, name: str, profile, students, record: dict):
     return lmm.fit_design(design, "ML", model=name, start=record["theta"])
 
 
-def compute(cfg: dict, profile, students, fits: dict) -> dict:
+def compute(cfg: dict, profile, students, fits: Mapping) -> dict:
     from hlm.lmm.profile import profile_intervals
 
     return {name: unusable(cfg, name, profile, record) or safe(

@@ -9,6 +9,8 @@ rebuilt from the student table; only the empty model is fitted here.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hlm.inference import run_part, safe
 from hlm.inference.fitted import fitted_design, unusable
 
@@ -35,7 +37,7 @@ def components(cfg: dict, name: str, profile, students, record: dict):
                       G=np.array(record["G"], dtype=float), sigma=record["sigma"])
 
 
-def compute(cfg: dict, profile, students, fits: dict) -> dict:
+def compute(cfg: dict, profile, students, fits: Mapping) -> dict:
     from hlm import lmm
     from hlm.catalog import formula
 

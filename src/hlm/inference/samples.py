@@ -5,6 +5,8 @@ its raw files (:mod:`hlm.samplecompare`).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hlm.inference import run_part
 
 
@@ -19,7 +21,7 @@ def settings(cfg: dict, dataset: str) -> dict:
     return sample_settings(cfg, dataset)
 
 
-def compute(cfg: dict, profile, students, fits: dict) -> dict:
+def compute(cfg: dict, profile, students, fits: Mapping) -> dict:
     from hlm.samplecompare import compare_samples
 
     return compare_samples(cfg, profile)

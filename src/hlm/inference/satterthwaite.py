@@ -10,6 +10,8 @@ rebuilt from the student table.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hlm.inference import run_part, safe
 from hlm.inference.fitted import fitted_design, unusable
 
@@ -41,7 +43,7 @@ def satterthwaite(cfg: dict, name: str, profile, students, record: dict) -> dict
             "p": dict(zip(design.x_names, p.tolist()))}
 
 
-def compute(cfg: dict, profile, students, fits: dict) -> dict:
+def compute(cfg: dict, profile, students, fits: Mapping) -> dict:
     return {name: unusable(cfg, name, profile, record) or safe(lambda: satterthwaite(cfg, name, profile, students,
                                                                                      record))
             for name, record in fits.items()}

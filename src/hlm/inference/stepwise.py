@@ -7,6 +7,8 @@ catalog's ``mino_*`` models).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hlm.inference import run_part, safe
 
 # the forward procedures: fixed part (role names), candidate random terms (roles)
@@ -22,7 +24,7 @@ def settings(cfg: dict, dataset: str) -> tuple:
     return ()
 
 
-def compute(cfg: dict, profile, students, fits: dict) -> dict:
+def compute(cfg: dict, profile, students, fits: Mapping) -> dict:
     """The forward procedures of :data:`STEPWISE` that the profile's roles allow."""
     from hlm.catalog import formula
     from hlm.models import reference_levels
