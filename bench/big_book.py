@@ -82,7 +82,23 @@ def main() -> int:
     pdf = next((ROOT / "_book" / name).glob("*.pdf"))
     print(f"{name}: cold build (HTML + PDF) {wall:.0f} s; largest process {peak:.2f} GiB; "
           f"PDF {pdf.stat().st_size / 1e6:.1f} MB")
+    print_jobs(name)
     return 0
+
+
+def print_jobs(name: str) -> None:
+    """The slowest jobs, and the Lab's of a second or more, from their logs (logs/sim<J>/):
+    time and peak memory."""
+    done = re.compile(r"done in ([\d.]+) s, peak memory (\d+) MiB")
+    jobs = []
+    for log in (ROOT / "logs" / name).rglob("*.log"):
+        found = done.search(log.read_text(errors="replace"))
+        if found:
+            jobs.append((str(log.relative_to(ROOT / "logs" / name)), float(found[1]), int(found[2])))
+    lab = [j for j in jobs if j[0].startswith(("inference", "influence", "bootstrap")) and j[1] >= 1]
+    print(f"jobs: {sum(j[1] for j in jobs):.0f} s in all")
+    for log, seconds, mib in sorted(set(sorted(jobs, key=lambda j: -j[1])[:8] + lab), key=lambda j: -j[1]):
+        print(f"  {log:<40} {seconds:7.1f} s {mib:6d} MiB")
 
 
 if __name__ == "__main__":

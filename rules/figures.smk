@@ -20,8 +20,10 @@ def figure_inputs(wildcards):
 
 def lab_record(dataset, name):
     """The file of a Lab record a figure reads, by name (as hlm.artifacts.Artifacts.lab_path):
-    inference, bootstrap/<test> or influence/<model>."""
+    inference, inference/<part>, bootstrap/<test> or influence/<model>."""
     kind, _, item = name.partition("/")
+    if kind == "inference" and item:
+        return fill(PATHS.inference_part, dataset=dataset, part=item)
     pattern = {"inference": PATHS.inference, "bootstrap": PATHS.bootstrap, "influence": PATHS.influence}[kind]
     return fill(pattern, dataset=dataset, test=item, model=item)
 

@@ -1,10 +1,13 @@
 # The Lab's heavy computations as jobs that a cluster can run, each split into blocks (one
 # job each) merged by one job: a parametric-bootstrap LRT per test of `lab: bootstrap:`,
-# and the influence of each cluster (refits without it) per model of `lab: influence:`.
-# Logic lives in hlm.bootstrap, hlm.influence and hlm.lmm. Target: `snakemake lab` (the
+# and the influence of each cluster (refits without it) per model of `lab: influence:`;
+# and the inference record, one job per part merged by one job. Logic lives in
+# hlm.bootstrap, hlm.influence, hlm.inference and hlm.lmm. Target: `snakemake lab` (the
 # default dataset) or the files of lab_outputs(dataset).
+import importlib
+
 from hlm.bootstrap import settings as _boot_settings
-from hlm.inference import settings as _inference_settings
+from hlm.inference import PARTS as INFERENCE_PARTS
 from hlm.influence import settings as _influence_settings
 
 BOOT_TESTS = list(((config.get("lab") or {}).get("bootstrap") or {}).get("tests") or {})
@@ -18,19 +21,42 @@ def lab_outputs(dataset):
             + [fill(PATHS.inference, dataset=dataset)])
 
 
-rule inference:
+def _inference_part(part):
+    """The module of an inference part (hlm.inference.<part>): its fits and settings."""
+    return importlib.import_module(f"hlm.inference.{part}")
+
+
+rule inference_part:
     input:
         students=PATHS.students,
+        # the fit records it works from (R², Satterthwaite DF and profiles do not refit the catalog)
+        fits=lambda wc: [fill(PATHS.fit, dataset=wc.dataset, model=m) for m in _inference_part(wc.part).fits(config)],
+        code=lambda wc: step_code(f"inference-{wc.part}"),
+        # what of the configuration the part reads (the catalog, the models to profile, the
+        # profiles sharing the dataset's raw files): a change reruns that part
+        settings=lambda wc: settings_input(wc.dataset, f"inference-{wc.part}",
+                                           repr(_inference_part(wc.part).settings(config, wc.dataset))),
+    output:
+        PATHS.inference_part,
+    log:
+        log_of("inference/{part}"),
+    wildcard_constraints:
+        part="|".join(INFERENCE_PARTS),
+    shell:
+        hlm_cmd("inference-{wildcards.part} --dataset {wildcards.dataset} --students {input.students:q} "
+                "--fits-dir " + fill(PATHS.fits, dataset="{wildcards.dataset}") + " --out {output:q}") + TO_LOG
+
+
+rule inference:
+    input:
+        parts=[fill(PATHS.inference_part, part=p) for p in INFERENCE_PARTS],
         code=step_code("inference"),
-        # the catalog, the models to profile and the profiles sharing the dataset's raw files
-        # (the sample comparison): a change reruns the record
-        settings=lambda wc: settings_input(wc.dataset, "inference", repr(_inference_settings(config, wc.dataset))),
     output:
         PATHS.inference,
     log:
         log_of("inference"),
     shell:
-        hlm_cmd("inference --dataset {wildcards.dataset} --students {input.students:q} --out {output:q}") + TO_LOG
+        hlm_cmd("inference --dataset {wildcards.dataset} --out {output:q} {input.parts:q}") + TO_LOG
 
 
 def _boot_settings_input(wildcards):
@@ -79,9 +105,11 @@ rule bootstrap:
 
 
 def _influence_settings_input(wildcards):
-    # the model's catalog entry and the number of blocks: a change reruns its jobs
+    # the model's catalog entry, the number of blocks and which clusters are refitted: a
+    # change reruns its jobs
     return settings_input(wildcards.dataset, f"influence-{wildcards.model}",
-                          repr((config["models"].get(wildcards.model), INFLUENCE["blocks"])))
+                          repr((config["models"].get(wildcards.model), INFLUENCE["blocks"],
+                                INFLUENCE["exact_top"], INFLUENCE["exact_max_clusters"])))
 
 
 rule influence_block:

@@ -123,12 +123,16 @@ def _jobs(rule, names=None, dataset="hsb40"):
     if rule == "chapter":
         names = names or [ch.name for ch in load(SRC.parents[1] / "_quarto.yml").chapters]
         return {(rule, f"build/{dataset}/book/{n}.md") for n in names}
+    if rule == "inference_part":  # parts of the inference record (hlm.inference.PARTS)
+        return {(rule, f"data/fits/{dataset}/inference/{p}.json") for p in names}
     if rule == "lab":  # every job of the Lab's steps (rules/lab.smk), blocks and merges
         from hlm.artifacts import PATHS, fill
         from hlm.bootstrap import settings as boot
         from hlm.influence import settings as influence
+        from hlm.inference import PARTS
         cfg = load_config()
         out = {("inference", fill(PATHS.inference, dataset=dataset))}
+        out |= {("inference_part", fill(PATHS.inference_part, dataset=dataset, part=p)) for p in PARTS}
         for test in cfg["lab"]["bootstrap"]["tests"]:
             out.add(("bootstrap", fill(PATHS.bootstrap, dataset=dataset, test=test)))
             out |= {("bootstrap_block", fill(PATHS.bootstrap_block, dataset=dataset, test=test, block=str(k)))
@@ -163,6 +167,9 @@ DIRECT = {
     "figures/registry.py": lambda: _jobs("figure") | _jobs("chapter"),
     "fitview.py": lambda: _jobs("chapter"),
     "levels.py": lambda: _jobs("derive") | _jobs("reproduce") | _jobs("figure") | _jobs("chapter"),
+    # one part of the inference record: its job alone (then the merge, from its output)
+    "lmm/profile.py": lambda: _jobs("inference_part", ["profile"]),
+    "inference/hausman.py": lambda: _jobs("inference_part", ["hausman"]),
 }
 
 

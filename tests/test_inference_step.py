@@ -1,22 +1,43 @@
 """hlm.inference (the step): the Lab's inference record (Hausman, multilevel R², profile
 intervals, Satterthwaite DF, the preliminary OLS, the sample comparison, the forward
-building of the random part)."""
+building of the random part), each part computed as its job does and merged."""
 import copy
+import importlib
 import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from hlm.inference import inference
+from hlm import lmm
+from hlm.catalog import formula, lmm_names
+from hlm.errors import DataError
+from hlm.inference import PARTS
+from hlm.inference.merge import merge
 from hlm.io import write_json
+from hlm.models import engine_fit, fit_model
 from hlm.olsdiag import NO_Z
-from hlm.records import validate
+from hlm.records import SCHEMAS, validate
 
 LAB = Path(__file__).parent / "reference" / "lab"
 R_SATTERTHWAITE = json.loads((LAB / "satterthwaite_r.json").read_text())  # lmerTest: satterthwaite_r.R
 R_OLS = json.loads((LAB / "ols_r.json").read_text())  # lm: ols_r.R
 R_NLME = json.loads((Path(__file__).parents[1] / "data" / "reference" / "hs40_r_reference.json").read_text())
+
+
+def parts(cfg, profile, students):
+    """Each part's record, as its job writes it: from the fit records the fit step writes."""
+    modules = [importlib.import_module(f"hlm.inference.{p}") for p in PARTS]
+    fits = {name: fit_model(cfg, name, profile, students) for m in modules for name in m.fits(cfg)}
+    out = [{"dataset": profile.name, "part": p, p: m.compute(cfg, profile, students, {n: fits[n] for n in m.fits(cfg)})}
+           for p, m in zip(PARTS, modules)]
+    for rec in out:
+        validate("inference_part", rec)
+    return out
+
+
+def inference(cfg, profile, students):
+    return merge(profile.name, parts(cfg, profile, students))
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +50,39 @@ def cfg(config):
 @pytest.fixture(scope="module")
 def rec(cfg, hsb40, tables40):
     return inference(cfg, hsb40, tables40[0])
+
+
+def test_parts_are_the_record_s_fields():
+    assert ("dataset",) + PARTS == tuple(SCHEMAS["inference"]["properties"])
+
+
+def test_merge_needs_each_part_once(cfg, hsb40, tables40, rec):
+    records = [{"dataset": "hsb40", "part": p, p: rec[p]} for p in PARTS]
+    assert merge("hsb40", records[::-1]) == rec and list(merge("hsb40", records[::-1])) == ["dataset", *PARTS]
+    with pytest.raises(DataError, match="expected each of"):
+        merge("hsb40", records[1:])
+    with pytest.raises(DataError, match="expected each of"):
+        merge("hsb160", records)
+
+
+def test_parts_from_the_fit_records_equal_the_refits(cfg, hsb40, tables40, rec):
+    """R² and Satterthwaite DF from the fit records (no refit of the catalog) equal those of
+    the models fitted here, and the profile starts its ML fit from the record's theta as the
+    ML refit of the REML fit does."""
+    from hlm.lmm.profile import profile_intervals
+    from hlm.lmm.r2 import nakagawa, snijders_bosker
+
+    s = tables40[0]
+    empty = lmm.fit(s, formula("y ~ 1", hsb40), formula("~ 1 | cluster", hsb40))
+    for name in lmm_names(cfg):
+        fit = engine_fit(cfg, name, hsb40, s)
+        direct = {**nakagawa(fit), **snijders_bosker(fit, empty)}
+        assert rec["r2"][name] == pytest.approx(direct, rel=1e-10, abs=1e-12), name
+        sat = lmm.fit_design(fit.design, fit.method, model=name, start=fit.theta, df_method="satterthwaite")
+        assert list(rec["satterthwaite"][name]["df"].values()) == sat.df.tolist(), name
+        assert list(rec["satterthwaite"][name]["nlme_df"].values()) == fit.df.tolist(), name
+    intervals = profile_intervals(engine_fit(cfg, "random_coef", hsb40, s))
+    assert rec["profile"]["random_coef"]["intervals"] == intervals
 
 
 def test_record_on_the_notes_data(cfg, rec, tmp_path):

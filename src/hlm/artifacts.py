@@ -32,6 +32,7 @@ class PATHS:
     bootstrap_block = "data/fits/{dataset}/bootstrap/{test}/block-{block}.json"  # one job's replicates
     influence = "data/fits/{dataset}/influence/{model}.json"                    # clusters' influence
     inference = "data/fits/{dataset}/inference.json"            # Hausman, multilevel R², profile intervals
+    inference_part = "data/fits/{dataset}/inference/{part}.json"  # one part of it, one job (hlm.inference)
     influence_block = "data/fits/{dataset}/influence/{model}/block-{block}.json"  # one job's refits
     figure = "figures/{dataset}/{name}.{ext}"          # svg, png, and json (what was drawn)
     chapter = "build/{dataset}/book/{chapter}.md"     # an executed chapter
@@ -77,19 +78,22 @@ class Artifacts:
         return self.path(PATHS.figure, name=name, ext=ext)
 
     def lab_path(self, name: str) -> Path:
-        """A Lab record by name: ``inference``, ``bootstrap/<test>`` or ``influence/<model>``."""
+        """A Lab record by name: ``inference``, ``inference/<part>``, ``bootstrap/<test>`` or
+        ``influence/<model>``."""
         kind, _, item = name.partition("/")
-        if kind == "inference" and not item:
-            return self.path(PATHS.inference)
+        if kind == "inference":
+            return self.path(PATHS.inference_part, part=item) if item else self.path(PATHS.inference)
         if kind == "bootstrap" and item:
             return self.path(PATHS.bootstrap, test=item)
         if kind == "influence" and item:
             return self.path(PATHS.influence, model=item)
-        raise ValueError(f"unknown Lab record {name!r}: use inference, bootstrap/<test> or influence/<model>")
+        raise ValueError(f"unknown Lab record {name!r}: use inference, inference/<part>, bootstrap/<test> or "
+                         "influence/<model>")
 
     def lab(self, name: str) -> dict:
         """A Lab record (see `lab_path`), validated against its schema (hlm.records)."""
-        return read_json(self.lab_path(name), kind=name.partition("/")[0])
+        kind, _, item = name.partition("/")
+        return read_json(self.lab_path(name), kind="inference_part" if kind == "inference" and item else kind)
 
     def fit(self, model: str) -> dict:
         """A record of data/fits/<dataset>/: a fit record, or the comparison or reproduction

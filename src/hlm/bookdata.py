@@ -118,7 +118,7 @@ class BookData:
         return self._cache[model]
 
     def lab(self, name: str) -> dict:
-        """A Lab record: ``inference``, ``bootstrap/<test>`` or ``influence/<model>``."""
+        """A Lab record: ``inference``, ``inference/<part>``, ``bootstrap/<test>`` or ``influence/<model>``."""
         self._check("lab", name, self.artifacts.lab_path(name))
         key = ("lab", name)
         if key not in self._cache:

@@ -51,7 +51,7 @@ _ARTIFACT_PATH = {
     "fits": lambda a, name: a.fit_path(name),
     "figures": lambda a, name: a.figure_path(name),
     "tables": lambda a, name: a.table(name),
-    "lab": lambda a, name: a.lab_path(name),   # inference, bootstrap/<test>, influence/<model>
+    "lab": lambda a, name: a.lab_path(name),   # inference(/<part>), bootstrap/<test>, influence/<model>
 }
 
 

@@ -358,22 +358,25 @@ BOOTSTRAP = _obj({
     "error": _d(STR, "why there is no test (the models could not be fitted)"),
 }, title="bootstrap record")
 
-_DELETION = _obj({"cluster": STR}, {
+_DELETION = _obj({"cluster": STR, "exact": _d(BOOL, "from a refit without the cluster; false: the one-step "
+                                                    "deletion, variance parameters held at the fit's")}, {
     "cook": _d(NUM, "Cook's distance (b - b_(j))' V^-1 (b - b_(j)) / p"),
     "dfbetas": _d(COEFS, "(b - b_(j)) / se_(j), per coefficient"),
     "fixef": _d(COEFS, "the fixed effects without the cluster"),
-    "singular": BOOL, "converged": BOOL,
-    "error": _d(STR, "why the model could not be refitted without the cluster"),
+    "singular": _d(BOOL, "of the refit (exact rows)"), "converged": _d(BOOL, "of the refit (exact rows)"),
+    "error": _d(STR, "why the model could not be refitted (or, one-step, estimated) without the cluster"),
 })
 INFLUENCE_BLOCK = _obj({
     "dataset": STR, "model": STR, "block": COUNT, "blocks": _d(COUNT, "jobs sharing the refits"),
 }, {
     "clusters": _d(COUNT, "clusters in the data"), "terms": _d(_array(STR), "the fixed effects"),
-    "rows": _d(_array(_DELETION), "the block's clusters: those whose position j has j % blocks == block"),
+    "rows": _d(_array(_DELETION), "the block's clusters: the exact ones of rank i with i % blocks == block, "
+                                  "the others of position j with j % blocks == block"),
     "error": _d(STR, "why the model could not be fitted on the data"),
 }, title="influence block record")
 INFLUENCE = _obj({"dataset": STR, "model": STR}, {
     "clusters": COUNT, "terms": _array(STR),
+    "refits": _d(COUNT, "rows from exact refits (all of them up to lab: influence: exact_max_clusters)"),
     "cutoff": _d(NUM, "the usual flag for Cook's distance, 4 / J"),
     "flagged": _d(_array(STR), "clusters whose Cook's distance is above the cutoff, largest first"),
     "failed": _d(_array(STR), "clusters without which the model could not be refitted"),
@@ -468,12 +471,20 @@ INFERENCE = _obj({
                                               "cvar_z (profiles with a z role)")}),
                    "the random part built forward by LRTs (hlm.stepwise)"),
 }, title="inference record")
+# data/fits/<dataset>/inference/<part>.json: one part of the inference record, its own job
+_INFERENCE_PARTS = [k for k in INFERENCE["properties"] if k != "dataset"]
+INFERENCE_PART = _obj({"dataset": STR, "part": _d({"enum": _INFERENCE_PARTS}, "the part it holds")},
+                      {k: INFERENCE["properties"][k] for k in _INFERENCE_PARTS},
+                      allOf=[{"if": {"properties": {"part": {"const": k}}},
+                              "then": {"required": [k], "maxProperties": 3}} for k in _INFERENCE_PARTS],
+                      title="inference part record")
 
 SCHEMAS: dict[str, dict] = {
     "fit": FIT, "lmm": LMM, "ols": OLS, "failure": FAILURE, "comparison": COMPARISON,
     "figure": FIGURE, "reproduction": REPRODUCTION, "merge_report": MERGE_REPORT,
     "bootstrap_block": BOOTSTRAP_BLOCK, "bootstrap": BOOTSTRAP,
     "influence_block": INFLUENCE_BLOCK, "influence": INFLUENCE, "inference": INFERENCE,
+    "inference_part": INFERENCE_PART,
 }
 KINDS = tuple(SCHEMAS)
 
@@ -664,13 +675,17 @@ _DOC_ORDER = [
     ("bootstrap", "Bootstrap test", "data/fits/<dataset>/bootstrap/<test>.json: the blocks merged into the "
      "test's p-value; `error` instead of the numbers when the models could not be fitted."),
     ("influence_block", "Influence block", "data/fits/<dataset>/influence/<model>/block-<k>.json: one job's "
-     "refits without a cluster (hlm.lmm.influence)."),
+     "share of the deletions of a cluster, exact refits and one-step rows (hlm.influence, hlm.lmm.influence)."),
     ("influence", "Influence of the clusters", "data/fits/<dataset>/influence/<model>.json: every cluster's "
-     "Cook's distance and DFBETAS; `error` instead when the model could not be fitted."),
+     "Cook's distance and DFBETAS, from exact refits or the one-step deletion (`exact`); `error` instead "
+     "when the model could not be fitted."),
     ("inference", "Inference record", "data/fits/<dataset>/inference.json: the Hausman test, multilevel R², "
      "profile intervals, Satterthwaite DF, the preliminary OLS's diagnostics, the sample comparison and the "
      "forward building of the random part (hlm.inference); a part that cannot be computed holds `error` "
-     "(alone, in `satterthwaite`, `ols` and `stepwise`)."),
+     "(alone, in `satterthwaite`, `ols` and `stepwise`). The merge of the part records below."),
+    ("inference_part", "Inference part", "data/fits/<dataset>/inference/<part>.json: one part of the inference "
+     "record, written by its own job (hlm.inference.<part>): `part` names it, and the record holds that "
+     "field alone, as in the inference record above."),
 ]
 
 
@@ -685,5 +700,5 @@ def doc_tables() -> str:
                 parts += [f"Method `{m}` (`call`: `{OLS_CALL.format(m)}`) adds:", "",
                           field_table(_obj(OLS_OWN[m])), ""]
         else:
-            parts += [field_table(kind), ""]
+            parts += [field_table(kind, depth=0 if kind == "inference_part" else 1), ""]
     return "\n".join(parts).rstrip() + "\n"

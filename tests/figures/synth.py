@@ -228,7 +228,7 @@ def make_fits(students: pd.DataFrame, profile) -> dict:
 def _influence(fit, uniq) -> dict:
     """The Lab's influence record of ints_slopes, with made-up deletion statistics."""
     rng = np.random.default_rng(len(uniq))
-    rows = [{"cluster": c, "cook": float(rng.gamma(1.0, 0.05)),
+    rows = [{"cluster": c, "exact": True, "cook": float(rng.gamma(1.0, 0.05)),
              "dfbetas": {t: float(rng.normal(0, 0.3)) for t in fit["fixef"]}} for c in uniq]
     return fake("influence", dataset="synth", model="ints_slopes", clusters=len(uniq), terms=list(fit["fixef"]),
                 cutoff=4 / len(uniq), rows=sorted(rows, key=lambda r: -r["cook"]))

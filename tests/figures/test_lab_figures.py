@@ -62,15 +62,17 @@ def engine_fit(students, profile, model):
     return {**res.to_dict(obs=True), "model": model, "status": {"state": "fitted", "why": "", "remedy": ""}}
 
 
-def influence_record(fit, failed=()):
-    """An influence record with made-up but plausible numbers; `failed` clusters without a refit."""
+def influence_record(fit, failed=(), refits=None):
+    """An influence record with made-up but plausible numbers; `failed` clusters without a refit;
+    the first `refits` rows exact (default: all), the others one-step."""
     ids = list(fit["ranef"])
+    refits = len(ids) if refits is None else refits
     rng = np.random.default_rng(1)
-    rows = [{"cluster": c, "error": "ModelError: singular"} if c in failed else
-            {"cluster": c, "cook": float(rng.gamma(1, 0.05)),
-             "dfbetas": {t: float(rng.normal(0, 0.3)) for t in fit["fixef"]}} for c in ids]
+    rows = [{"cluster": c, "exact": i < refits, "error": "ModelError: singular"} if c in failed else
+            {"cluster": c, "exact": i < refits, "cook": float(rng.gamma(1, 0.05)),
+             "dfbetas": {t: float(rng.normal(0, 0.3)) for t in fit["fixef"]}} for i, c in enumerate(ids)]
     return minimal("influence", dataset="synth", model="ints_slopes", clusters=len(ids), terms=list(fit["fixef"]),
-                   cutoff=4 / len(ids), failed=list(failed), rows=rows)
+                   refits=refits, cutoff=4 / len(ids), failed=list(failed), rows=rows)
 
 
 def ols_block(students, profile):
@@ -197,6 +199,16 @@ def test_influence_leaves_out_failed_refits(lab):
     dots = [ln for ln in fig.axes[0].lines if ln.get_marker() == "o"]
     assert len(dots[0].get_xdata()) == len(fits["ints_slopes"]["ranef"]) - 2
     assert any("2 of the 8 schools\ncould not be refitted" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_influence_says_how_many_are_one_step(lab):
+    fits = dict(lab["fits"])
+    fits["influence/ints_slopes"] = influence_record(fits["ints_slopes"], refits=3)
+    fig = draw("dx_influence", {**lab, "fits": fits})
+    assert any(t.get_text() == "5 of the 8: one-step\napproximations (not refitted)" for t in fig.axes[0].texts)
+    fits["influence/ints_slopes"] = influence_record(fits["ints_slopes"])
+    fig = draw("dx_influence", {**lab, "fits": fits})
+    assert not any("one-step" in t.get_text() for t in fig.axes[0].texts)
 
 
 def test_zero_variance_and_singular_g(lab):

@@ -277,8 +277,9 @@ def dx_blup_level2(students, schools=None, fits=None, profile=None) -> Figure:
 
 @styled
 def dx_influence(students, schools=None, fits=None, profile=None) -> Figure:
-    """Influence of each cluster on the fixed effects (refits without it): Cook's distance as a
-    dot chart, largest first, and the DFBETAS of each coefficient, those beyond 2/sqrt(J) marked."""
+    """Influence of each cluster on the fixed effects (refits without it, or the one-step deletion):
+    Cook's distance as a dot chart, largest first, and the DFBETAS of each coefficient, those
+    beyond 2/sqrt(J) marked."""
     rec = need(fits, INFLUENCE)
     rows = [r for r in need(fits, INFLUENCE, "rows") if r.get("cook") is not None and "error" not in r]
     terms = list(rec.get("terms") or (rows[0]["dfbetas"] if rows else []))
@@ -301,6 +302,10 @@ def dx_influence(students, schools=None, fits=None, profile=None) -> Figure:
     failed = rec.get("failed") or []
     if failed:
         ax.text(0.98, 0.3, f"{len(failed)} of the {J} {profile.clusters_label}\ncould not be refitted (not drawn)",
+                ha="right", fontsize=7, transform=ax.transAxes)
+    approx = J - rec.get("refits", J)
+    if approx:
+        ax.text(0.98, 0.16, f"{approx:,} of the {J:,}: one-step\napproximations (not refitted)",
                 ha="right", fontsize=7, transform=ax.transAxes)
     _dfbetas(axes[0, 1], rows, terms, J)
     return fig

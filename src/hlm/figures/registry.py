@@ -356,7 +356,8 @@ _add("dx_blup_level2", "diagnostics.dx_blup_level2", fits=_IS, group="lab", capt
     "reference {w} and vermillion for the other, with a lowess smooth (black). A trend means the {c} "
     "mean of {x} explains part of the random effects and belongs in the fixed part."))
 _add("dx_influence", "diagnostics.dx_influence", fits=_IS, lab=("influence/ints_slopes",), group="lab",
-     caption=("The influence of each {c} on the fixed effects, from refitting the model without it. "
+     caption=("The influence of each {c} on the fixed effects, from the model without it (refitted, or "
+              "the one-step deletion: the text says which). "
               "Left, Cook's distance of every {c}, largest at the top, with the usual flag 4/J (dashed; J "
               "{c}s) and the three largest labelled. Right, the DFBETAS of each coefficient, the change "
               "in the estimate in standard errors; points beyond ±2/√J (dashed) are vermillion."))

@@ -5,7 +5,7 @@
     res.summary(); res.to_dict(); wald(res, {"diff": {"SectorPublic": 1}})
 """
 
-from hlm.lmm.api import devfun, fit, fit_design, lrt, refit
+from hlm.lmm.api import design, devfun, fit, fit_design, lrt, refit
 from hlm.lmm.design import Design, build_design
 from hlm.lmm.inference import satterthwaite_df, wald
 from hlm.lmm.objective import CrossProducts, Objective, cross_products, deviance, full_loglik
@@ -13,7 +13,7 @@ from hlm.lmm.optimize import OptSummary
 from hlm.lmm.results import LmmResult
 
 __all__ = [
-    "fit", "fit_design", "refit", "devfun", "wald", "lrt", "satterthwaite_df",
+    "fit", "fit_design", "design", "refit", "devfun", "wald", "lrt", "satterthwaite_df",
     "LmmResult", "OptSummary", "Objective", "CrossProducts", "cross_products", "deviance",
     "full_loglik", "Design", "build_design",
 ]

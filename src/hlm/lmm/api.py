@@ -56,6 +56,12 @@ def fit_design(design: Design, method: str = "REML", model: str | None = None,
     return build_result(design, basis, obj, theta, opt, model=model, df_method=df_method)
 
 
+def design(data: pd.DataFrame, fixed: str, random: str, reference: dict | None = None) -> Design:
+    """The sorted design that ``fit`` fits (the same arguments): for the steps that work from a
+    fit record (its theta, its fixed effects) without fitting again."""
+    return build_design(_relevel(data, reference), fixed, random)
+
+
 def fit(data: pd.DataFrame, fixed: str, random: str, method: str = "REML", *,
         model: str | None = None, reference: dict | None = None, start=None,
         df_method: str = "nlme") -> LmmResult:
@@ -66,8 +72,8 @@ def fit(data: pd.DataFrame, fixed: str, random: str, method: str = "REML", *,
     ``reference``: {factor column: reference level}; otherwise the first category.
     ``start``: theta to start from (lower Cholesky factor of G / sigma^2, by column).
     ``df_method``: ``"nlme"`` (within/between DF) or ``"satterthwaite"``."""
-    design = build_design(_relevel(data, reference), fixed, random)
-    return fit_design(design, method, model=model, start=start, df_method=df_method)
+    return fit_design(design(data, fixed, random, reference), method, model=model, start=start,
+                      df_method=df_method)
 
 
 def refit(result: LmmResult, method: str) -> LmmResult:

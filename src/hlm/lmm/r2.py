@@ -15,22 +15,49 @@ Two families, both from the fitted variance components:
   as R's ``var``), ``σ²_r`` the mean of ``z_i' G z_i``, and
   ``R²_marginal = σ²_f / (σ²_f + σ²_r + σ²)``, ``R²_conditional = (σ²_f + σ²_r) /
   (σ²_f + σ²_r + σ²)``.
+
+Both read of a fit only its design, fixed effects, ``G`` and ``σ``: an
+:class:`~hlm.lmm.results.LmmResult`, or the same read from a fit record with the design
+rebuilt from the data (:class:`Components`), so that the catalog's fits are not redone.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from hlm.lmm.design import Design
 from hlm.lmm.results import LmmResult
 
 
-def level2_variance(fit: LmmResult) -> float:
+@dataclass(frozen=True, eq=False)
+class Components:
+    """What the R² need of a fit, e.g. from its record: the design it was fitted on (rows
+    sorted by cluster, as the engine's), the fixed effects in the design's column order,
+    ``G`` and ``σ``."""
+
+    design: Design
+    fixef: np.ndarray
+    G: np.ndarray
+    sigma: float
+
+    @property
+    def n(self) -> int:
+        return self.design.n
+
+    @property
+    def groups(self) -> int:
+        return self.design.J
+
+
+def level2_variance(fit: LmmResult | Components) -> float:
     """The mean over the rows of ``z_i' G z_i``: the random part's variance at the data."""
     Z = fit.design.Z
     return float(np.mean(np.einsum("ij,jk,ik->i", Z, fit.G, Z)))
 
 
-def nakagawa(fit: LmmResult) -> dict:
+def nakagawa(fit: LmmResult | Components) -> dict:
     """Marginal and conditional R² (Nakagawa-Schielzeth, Johnson's random slopes)."""
     var_f = float(np.var(fit.design.X @ fit.fixef, ddof=1))
     var_r = level2_variance(fit)
@@ -39,7 +66,7 @@ def nakagawa(fit: LmmResult) -> dict:
             "marginal": var_f / total, "conditional": (var_f + var_r) / total}
 
 
-def snijders_bosker(fit: LmmResult, empty: LmmResult) -> dict:
+def snijders_bosker(fit: LmmResult | Components, empty: LmmResult | Components) -> dict:
     """Level-1 and level-2 R² of `fit` against the `empty` model on the same data."""
     if fit.n != empty.n or fit.groups != empty.groups:
         raise ValueError("snijders_bosker: the two fits are not on the same data")
