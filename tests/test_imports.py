@@ -87,3 +87,24 @@ def test_the_graph_sees_imports_inside_functions():
 def test_no_import_cycle_among_hlm_modules():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+HEAVY = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "formulaic")
+
+
+def test_reading_the_workflow_imports_no_numerical_library():
+    """Every no-op build parses the Snakefile: the hlm modules the rules import (read from
+    rules/*.smk and the Snakefile) must not pull numpy, pandas, scipy or statsmodels in, which
+    took seconds per build."""
+    import re
+    import subprocess
+    import sys
+
+    root = SRC.parent
+    sources = [root / "Snakefile", *sorted((root / "rules").glob("*.smk"))]
+    modules = sorted({m for f in sources for m in re.findall(r"^\s*(?:from|import) (hlm[\w.]*)", f.read_text(), re.M)})
+    assert "hlm.bootstrap" in modules and "hlm.figures.registry" in modules
+    code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+            f"print(sorted(h for h in {HEAVY!r} if h in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", f"{modules} import {out.strip()}"

@@ -13,12 +13,12 @@ from typing import Callable
 from hlm.artifacts import Artifacts
 from hlm.config import add_profile_args
 from hlm.io import read_json, write_json
-from hlm.models import load_students
 from hlm.sample import profile_from_args
 
 
 def run_block(argv: list[str], step: str, key: str, kind: str, block: Callable) -> int:
     """`block(cfg, name, k, profile, students)` -> the record of block k, written as `kind`."""
+    from hlm.models import load_students  # the workflow imports the blocks' settings() while it parses
     ap = argparse.ArgumentParser(prog=f"python -m hlm {step}-block")
     add_profile_args(ap)
     ap.add_argument(f"--{key}", required=True)

@@ -19,7 +19,6 @@ import math
 from hlm import blockjobs
 from hlm.config import Profile
 from hlm.errors import DataError, ModelError
-from hlm.models import engine_fit
 
 
 def settings(cfg: dict, test: str) -> dict:
@@ -39,6 +38,7 @@ def settings(cfg: dict, test: str) -> dict:
 def block(cfg: dict, test: str, k: int, profile: Profile, students) -> dict:
     """The bootstrap block record of test `test`, block `k`."""
     from hlm.lmm import bootstrap
+    from hlm.models import engine_fit  # here: the workflow imports settings() while it parses
 
     s = settings(cfg, test)
     if not 0 <= k < s["blocks"]:

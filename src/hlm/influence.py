@@ -29,7 +29,6 @@ from __future__ import annotations
 from hlm import blockjobs
 from hlm.config import Profile
 from hlm.errors import DataError, ModelError
-from hlm.models import engine_fit
 
 
 def settings(cfg: dict) -> dict:
@@ -54,6 +53,7 @@ def exact_clusters(fit, approx: list[dict], top: int, max_clusters: int) -> list
 def block(cfg: dict, model: str, k: int, profile: Profile, students) -> dict:
     """The influence block record of `model`, block `k`."""
     from hlm.lmm.influence import cluster_deletion, one_step
+    from hlm.models import engine_fit  # here: the workflow imports settings() while it parses
 
     opts = settings(cfg)
     blocks = opts["blocks"]
