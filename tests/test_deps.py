@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -74,10 +75,17 @@ def test_what_python_loads_is_listed(command):
 
 # --- the rules: touching a module reruns exactly the steps that run it ------------------------
 
+def _own_code(work) -> dict:
+    """The environment of Snakemake runs in `work` that import the copy of the package in
+    `work/src` (the tests edit it there: other tests build with the real one meanwhile)."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(work / "src"),
+                                                                     os.environ.get("PYTHONPATH")])))
+
+
 def _dry_run(work, *args):
     """The jobs a dry run schedules, as {(rule, first output)} (mtime triggers only)."""
     out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--rerun-triggers", "mtime",
-                          *args], cwd=work, capture_output=True, text=True, timeout=600)
+                          *args], cwd=work, capture_output=True, text=True, timeout=600, env=_own_code(work))
     assert out.returncode == 0, out.stderr[-3000:]
     jobs, rule = set(), None
     for line in out.stdout.splitlines():
@@ -92,17 +100,19 @@ def _dry_run(work, *args):
 
 @pytest.fixture(scope="module")
 def up_to_date(tmp_path_factory):
-    """A copy of the project whose outputs all exist (empty) and are up to date."""
+    """A copy of the project, and of the package (`src/hlm`, which its Snakemake runs import),
+    whose outputs all exist (empty) and are up to date."""
     from tests.fixtures.project import COPY, copy_project
     work = copy_project(tmp_path_factory.mktemp("deps"), [*COPY, "data/raw"])
+    shutil.copytree(SRC, work / "src" / "hlm", ignore=shutil.ignore_patterns("__pycache__"))
     summary = subprocess.run([sys.executable, "-m", "snakemake", "--summary", "--cores", "1"], cwd=work,
-                             capture_output=True, text=True, check=True).stdout
+                             capture_output=True, text=True, check=True, env=_own_code(work)).stdout
     for line in summary.splitlines()[1:]:  # output_file, date, rule, ...: make each output
         path = work / line.split("\t")[0]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
     subprocess.run([sys.executable, "-m", "snakemake", "--touch", "--cores", "1", "--quiet"], cwd=work,
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env=_own_code(work))
     assert _dry_run(work) == set()
     return work
 
@@ -176,7 +186,8 @@ DIRECT = {
 @pytest.mark.slow
 @pytest.mark.parametrize("module", sorted(DIRECT))
 def test_touching_a_module_reruns_exactly_its_steps(up_to_date, module):
-    work, path = up_to_date, SRC / module
+    work = up_to_date
+    path = work / "src" / "hlm" / module
     direct = DIRECT[module]()
     expected = _dry_run(work, "--forcerun", *sorted(out for _, out in direct))
     assert direct <= expected

@@ -33,9 +33,13 @@ def _wait_for(predicate, timeout=60.0):
 @pytest.fixture
 def env(tmp_path):
     """A private socket folder and a short idle time, so the test's worker is its own."""
-    env = dict(os.environ, TMPDIR=str(tmp_path / "sock"), HLM_ROOT=str(ROOT), HLM_WORKER_IDLE="3")
-    (tmp_path / "sock").mkdir()
-    return env
+    import shutil
+    import tempfile
+
+    # short: a Unix socket's path holds at most 107 bytes, and pytest-xdist's tmp_path is long
+    sock = tempfile.mkdtemp(prefix="hw-", dir="/tmp")
+    yield dict(os.environ, TMPDIR=sock, HLM_ROOT=str(ROOT), HLM_WORKER_IDLE="3")
+    shutil.rmtree(sock, ignore_errors=True)
 
 
 def _sockets(env):

@@ -58,6 +58,8 @@ def _fingerprint() -> str:
 
 def socket_path() -> Path:
     folder = Path(tempfile.gettempdir()) / f"hlm-worker-{os.getuid()}"
+    if len(str(folder)) > 60 and Path("/tmp").is_dir():  # a socket's path holds at most 107 bytes
+        folder = Path("/tmp") / f"hlm-worker-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder / f"{_fingerprint()}.sock"
 
