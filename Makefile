@@ -36,9 +36,10 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(CORES)
 
-# The edit loop: everything but the end-to-end builds (tests marked slow).
+# The edit loop: everything but the end-to-end builds (tests marked slow); a test file's
+# tests in one process, so that its module fixtures are computed once.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(CORES) -m "not slow"
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile -m "not slow"
 
 # The speed table of bench/README.md, from a clean clone of HEAD (a quiet machine; about an hour).
 bench: $(STAMP)

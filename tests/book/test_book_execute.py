@@ -179,7 +179,7 @@ DIES = "# Die {#sec-die}\n\n```{python}\nimport os\nos._exit(3)\n```\n"
 
 @pytest.mark.parametrize("text, message", [(HANGS, "CellTimeoutError"), (DIES, "DeadKernelError")])
 def test_hung_or_dead_kernel_fails_the_job(tmp_path, monkeypatch, text, message):
-    monkeypatch.setenv("HLM_CELL_TIMEOUT", "3")
+    monkeypatch.setenv("HLM_CELL_TIMEOUT", "1")
     root = write_project(tmp_path, {"bad": text})
     with pytest.raises(BookError, match=rf"report/bad.qmd:3: cell could not run: {message}"):
         execute_chapter("report/bad.qmd", root / "out/bad.md", "d", root=root)
