@@ -160,3 +160,24 @@ def test_a_worker_that_died_starting_sends_the_job_cold_at_once(tmp_path):
     t0 = time.monotonic()
     assert _wait(path, timeout=10) is None
     assert time.monotonic() - t0 < 2
+
+
+def test_the_worker_a_build_starts_is_the_one_its_jobs_use(tmp_path):
+    """A Snakemake shell job computes the worker's socket from its environment (as the
+    project's rules set it up: HLM_ROOT, HLM_CONFIGFILES); `python -m hlm.build` computes
+    the same before Snakemake starts, so the worker it starts ahead is the one the jobs use."""
+    from hlm.build import worker_env
+
+    (tmp_path / "Snakefile").write_text(
+        "import os\n"
+        "os.environ['HLM_ROOT'] = str(Path(workflow.basedir).resolve())\n"
+        "os.environ['HLM_CONFIGFILES'] = 'mine.yaml'\n"
+        'rule a:\n    output: "socket.txt"\n'
+        f'    shell: "{sys.executable} -c \'from hlm import worker; print(worker.socket_path())\' > {{output}}"\n')
+    subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "-q"], cwd=tmp_path,
+                   check=True, capture_output=True)
+    in_job = (tmp_path / "socket.txt").read_text().strip()
+    in_build = subprocess.run([sys.executable, "-c", "from hlm import worker; print(worker.socket_path())"],
+                              env=dict(os.environ, **worker_env(tmp_path)), capture_output=True, text=True,
+                              check=True).stdout.strip()
+    assert in_job == in_build

@@ -160,6 +160,15 @@ def recover(workdir: Path, args: list[str]) -> None:
         shutil.rmtree(locks, ignore_errors=True)
 
 
+def worker_env(workdir: Path) -> dict[str, str]:
+    """What the workflow's jobs find in their environment that the warm worker's imports
+    depend on: the thread variables Snakemake sets for a one-thread job, and HLM_ROOT, which
+    rules/helpers.smk sets to the workflow's folder."""
+    from hlm.worker import SNAKEMAKE_THREAD_VARS
+
+    return {"HLM_ROOT": str(workdir.resolve()), **{name: "1" for name in SNAKEMAKE_THREAD_VARS}}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     workdir = _workdir(args)
@@ -169,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     recover(workdir, args)
     from hlm import worker
 
-    worker.prestart()  # warm while Snakemake builds the DAG
+    # the worker started here is the jobs' own (it warms while Snakemake builds the DAG)
+    os.environ.update(worker_env(workdir))
+    worker.prestart()
     if "--rerun-incomplete" not in args and "--ri" not in args:
         args.append("--rerun-incomplete")
     return run_snakemake(args)  # in this process, which holds the lock until it ends

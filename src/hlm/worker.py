@@ -36,6 +36,7 @@ STARTUP = 60.0  # seconds a job waits for a starting worker before it runs cold
 PKG = Path(__file__).resolve().parent
 # The environment that can change what importing the package does (the rest is the job's own)
 _ENV = ("HLM_", "PYTHON", "MPL", "OMP_", "OPENBLAS", "MKL_", "LANG", "LC_", "TZ", "VIRTUAL_ENV")
+_PER_JOB = ("HLM_CONFIGFILES", "HLM_DATASET", "HLM_CHAPTER")  # read when a job runs, not on import
 _HEADER = struct.Struct("!I")   # length of the request that follows
 _STATUS = struct.Struct("!i")   # the job's exit code
 
@@ -52,7 +53,8 @@ def _fingerprint() -> str:
             st = path.stat()
             h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     h.update(sys.executable.encode())
-    h.update(json.dumps(sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV))).encode())
+    h.update(json.dumps(sorted((k, v) for k, v in os.environ.items()
+                               if k.startswith(_ENV) and k not in _PER_JOB)).encode())
     return h.hexdigest()[:20]
 
 
@@ -109,10 +111,19 @@ def _connect(path: Path) -> socket.socket | None:
         return None
 
 
+#: What Snakemake sets in the environment of every shell job, for the job's threads (one
+#: for every rule here): the worker a build starts ahead must see the jobs' environment, or
+#: the jobs would not find it (the thread counts are part of the socket's name, since they
+#: decide how numpy's BLAS computes).
+SNAKEMAKE_THREAD_VARS = ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                         "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
 def prestart() -> None:
     """Start the project's worker if none runs or is starting, without waiting for it:
-    `python -m hlm.build` calls it before Snakemake reads the workflow, so that the
-    worker imports while the DAG is built and the first jobs find it ready."""
+    `python -m hlm.build` calls it before Snakemake reads the workflow (with the jobs'
+    thread variables set, as Snakemake sets them), so that the worker imports while the
+    DAG is built and the first jobs find it ready."""
     if not enabled():
         return
     try:
