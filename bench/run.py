@@ -17,8 +17,9 @@ Rows (each the median of the rounds; the no-op the median of 5 runs per round):
   test       `bash .ci/run` (the README's `make test`) on a fresh clone, install included
   test-fast  `make test-fast` in a clone whose .venv exists
 
-Runs are meant for a quiet machine: the load average before and after each run is
-recorded, and a row run at a load above 1.5 is marked noisy in the table.
+Runs are meant for a quiet machine: before each row the benchmark waits (up to 90 s)
+for the load average to fall below 1 and records it; a row that started at a higher
+load is marked noisy in the table.
 """
 from __future__ import annotations
 
@@ -56,6 +57,14 @@ NOISY = 1.5
 
 def load() -> float:
     return os.getloadavg()[0]
+
+
+def settle(limit: float = 90.0) -> float:
+    """Wait until the 1-minute load average is below 1 (at most `limit` seconds); the load."""
+    end = time.monotonic() + limit
+    while load() >= 1.0 and time.monotonic() < end:
+        time.sleep(2)
+    return round(load(), 2)
 
 
 def run(cmd, cwd: Path, env=None, check=True, timeout=None) -> tuple[float, subprocess.CompletedProcess]:
@@ -158,36 +167,50 @@ def measure(rows: set[str], rounds: int, tmp: Path) -> dict:
     results: dict = {}
 
     def note(row, seconds, **extra):
-        entry = results.setdefault(row, {"runs": [], "loads": []})
+        entry = results.setdefault(row, {"runs": [], "load": None})
+        if entry["load"] is None:
+            entry["load"] = started.get(row, 0.0)
         entry["runs"].append(seconds)
-        entry["loads"].append(round(load(), 2))
         entry.update(extra)
-        print(f"{row:10s} {seconds:8.2f} s  load {load():.2f}  {extra or ''}", flush=True)
+        print(f"{row:10s} {seconds:8.2f} s  (row started at load {entry['load']:.2f})  {extra or ''}", flush=True)
+
+    started: dict[str, float] = {}
+
+    def begin(*rows_):
+        level = settle()
+        for row in rows_:
+            started[row] = level
 
     work = clone(tmp / "clone")
     python = venv(work)
     if rows & {"cold", "noop", "edit"}:
+        begin("cold", "noop", "edit")
         for row, values in hsb40_rows(work, python, rounds, rows).items():
             for v in values:
                 note(row, v)
     if "real" in rows:
         config = real_dataset(work)
         if config is None:
-            results["real"] = {"runs": [], "loads": [], "missing": "Rscript with MASS not found"}
+            results["real"] = {"runs": [], "load": None, "missing": "Rscript with MASS not found"}
+        begin("real")
         for _ in range(rounds if config else 0):
             shutil.rmtree(work / "data" / "processed" / "nlschools", ignore_errors=True)
             for top in ("data/fits", "figures", "build", "_book"):
                 shutil.rmtree(work / top / "nlschools", ignore_errors=True)
             note("real", build(work, python, "--configfile", str(config)))
     for row, clusters in (("big5000", 5000), ("big20000", 20000)):
+        if row in rows:
+            begin(row)
         for _ in range(rounds if row in rows else 0):
             seconds, peak = big(work, python, clusters)
             note(row, seconds, peak_gib=max(peak, results.get(row, {}).get("peak_gib", 0)))
     if "test-fast" in rows:
+        begin("test-fast")
         for _ in range(rounds):
             seconds, proc = run(["make", "test-fast"], cwd=work, check=False)
             note("test-fast", seconds, summary=pytest_summary(proc.stdout), ok=proc.returncode == 0)
     if "test" in rows:
+        begin("test")
         for k in range(rounds):
             fresh = clone(tmp / f"ci-{k}")
             seconds, proc = run(["bash", ".ci/run"], cwd=fresh, env=dict(os.environ, CI="true"), check=False)
@@ -197,14 +220,14 @@ def measure(rows: set[str], rounds: int, tmp: Path) -> dict:
 
 
 def table(results: dict, commit: str, when: str) -> str:
-    lines = [f"Measured on commit `{commit}`, {when}, {os.cpu_count()} cores; medians of the runs"
-             f" (a run is noisy when the load average was above {NOISY}).", "",
-             "| | measured | runs | target | met |", "|---|---|---|---|---|"]
+    lines = [f"Table of {when}, {os.cpu_count()} cores; medians of the runs, each row from a clean clone"
+             f" of the commit named; a row is noisy when the load average was {NOISY} or more as it started.",
+             "", "| | measured | runs | commit | target | met |", "|---|---|---|---|---|---|"]
     for row, (what, target, seconds_target, gib_target) in ROWS.items():
         entry = results.get(row)
         if not entry or not entry["runs"]:
             why = (entry or {}).get("missing", "not run")
-            lines.append(f"| {what} | — ({why}) | | {target} | |")
+            lines.append(f"| {what} | — ({why}) | | | {target} | |")
             continue
         runs, med = entry["runs"], statistics.median(entry["runs"])
         shown = f"{med:.2f} s" if med < 10 else f"{med:.0f} s"
@@ -215,9 +238,11 @@ def table(results: dict, commit: str, when: str) -> str:
         if "summary" in entry:
             shown += f" ({entry['summary']})"
             met = met and entry.get("ok", False) and " skipped" not in entry["summary"]
-        noisy = [f"{r:.1f}" for r, ld in zip(runs, entry["loads"]) if ld > NOISY]
-        spread = ", ".join(f"{r:.1f}" for r in runs) + (f"; noisy: {', '.join(noisy)}" if noisy else "")
-        lines.append(f"| {what} | **{shown}** | {spread} | {target} | {'yes' if met else '**no**'} |")
+        spread = ", ".join(f"{r:.1f}" for r in runs)
+        if (entry.get("load") or 0) >= NOISY:
+            spread += f" (noisy: load {entry['load']:.1f})"
+        lines.append(f"| {what} | **{shown}** | {spread} | `{entry.get('commit', commit)}` | {target} |"
+                     f" {'yes' if met else '**no**'} |")
     return "\n".join(lines)
 
 
@@ -241,12 +266,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hlm-bench-") as tmp:
         results = measure(rows, args.rounds, Path(tmp))
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    merged = {**previous.get("rows", {}), **results}
+    merged = {**previous.get("rows", {}), **{row: {**entry, "commit": commit} for row, entry in results.items()}}
     when = time.strftime("%Y-%m-%d")
-    RESULTS.write_text(json.dumps({"commit": commit, "date": when, "rows": merged}, indent=1) + "\n")
     text = table(merged, commit, when)
     print(text)
-    if not args.no_write:
+    if not args.no_write:  # the rows measured now replace theirs; the others stay as measured before
+        RESULTS.write_text(json.dumps({"date": when, "rows": merged}, indent=1) + "\n")
         write_readme(text)
     return 0
 
