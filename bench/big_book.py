@@ -72,9 +72,9 @@ def main() -> int:
     wall = time.perf_counter() - t0
     # snakemake and the job clients are its children; the jobs forked from the warm worker
     # are not, and report their own peak in their logs (hlm.cli)
+    jobs = read_jobs(name)
     peak = max([resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2]  # KiB -> GiB
-               + [float(m) / 1024 for log in (ROOT / "logs" / name).rglob("*.log")
-                  for m in re.findall(r"peak memory (\d+) MiB", log.read_text(errors="replace"))])
+               + [mib / 1024 for _, _, mib in jobs])
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-5000:], sep="\n")
         print(f"FAILED after {wall:.0f} s (largest process {peak:.2f} GiB)")
@@ -82,19 +82,23 @@ def main() -> int:
     pdf = next((ROOT / "_book" / name).glob("*.pdf"))
     print(f"{name}: cold build (HTML + PDF) {wall:.0f} s; largest process {peak:.2f} GiB; "
           f"PDF {pdf.stat().st_size / 1e6:.1f} MB")
-    print_jobs(name)
+    print_jobs(jobs)
     return 0
 
 
-def print_jobs(name: str) -> None:
-    """The slowest jobs, and the Lab's of a second or more, from their logs (logs/sim<J>/):
-    time and peak memory."""
+def read_jobs(name: str) -> list[tuple[str, float, int]]:
+    """(log, seconds, peak MiB) of every job of the build, from the end of its log."""
     done = re.compile(r"done in ([\d.]+) s, peak memory (\d+) MiB")
     jobs = []
     for log in (ROOT / "logs" / name).rglob("*.log"):
         found = done.search(log.read_text(errors="replace"))
         if found:
             jobs.append((str(log.relative_to(ROOT / "logs" / name)), float(found[1]), int(found[2])))
+    return jobs
+
+
+def print_jobs(jobs: list[tuple[str, float, int]]) -> None:
+    """The slowest jobs, and the Lab's of a second or more: time and peak memory."""
     lab = [j for j in jobs if j[0].startswith(("inference", "influence", "bootstrap")) and j[1] >= 1]
     print(f"jobs: {sum(j[1] for j in jobs):.0f} s in all")
     for log, seconds, mib in sorted(set(sorted(jobs, key=lambda j: -j[1])[:8] + lab), key=lambda j: -j[1]):

@@ -20,7 +20,6 @@ the same events). A child whose parent dies (a build killed) ends too.
 from __future__ import annotations
 
 import io
-import json
 import os
 import pickle
 import select
@@ -262,8 +261,8 @@ class _Reader:
         self.fd = fd
         self.buffer = b""
 
-    def _fill(self, size: int, wait: float) -> bool | None:
-        end = time.monotonic() + wait
+    def _fill(self, size: int, end: float) -> bool | None:
+        """At least `size` bytes buffered: True; the pipe closed: None; `end` passed: False."""
         while len(self.buffer) < size:
             left = end - time.monotonic()
             if left <= 0 or not select.select([self.fd], [], [], left)[0]:
@@ -275,13 +274,15 @@ class _Reader:
         return True
 
     def next(self, wait: float):
-        for size in (8, None):
-            need = 8 if size else 8 + int.from_bytes(self.buffer[:8], "big")
-            got = self._fill(need, max(wait, 0.0))
-            if got is None:
-                return None
-            if got is False:
-                return self.TIMEOUT
-        size = int.from_bytes(self.buffer[:8], "big")
-        data, self.buffer = self.buffer[8:8 + size], self.buffer[8 + size:]
+        """The next message; None once the writer is gone, TIMEOUT after `wait` seconds."""
+        end = time.monotonic() + wait
+        got = self._fill(8, end)
+        if got:
+            size = 8 + int.from_bytes(self.buffer[:8], "big")
+            got = self._fill(size, end)
+        if got is None:
+            return None
+        if not got:
+            return self.TIMEOUT
+        data, self.buffer = self.buffer[8:size], self.buffer[size:]
         return pickle.loads(data)
