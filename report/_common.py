@@ -21,7 +21,8 @@ from hlm.effects import effect_bands, excluding_zero, scheffe, t_quantile
 from hlm.fitview import FitView, inside, lincomb, matching
 from hlm.levels import z_levels
 from hlm.residuals import standardized_blups
-from hlm.prose import (codes, mark, numbered_table, ordinal, peq, reduction, shown, sig, sign_word, times,
+from hlm.prose import (change, closeness, codes, compare, count, evidence, mark, numbered_table, ordinal, peq,
+                       plus, reduction, reduction_text, same, shown, sig, sign_word, some_of, span, times,
                        which_sig)
 
 pd.set_option("display.max_columns", 20)
@@ -39,6 +40,9 @@ figure = book.figure
 CL, UN = P.cluster_label, P.unit_label             # school, student
 CLS, UNS = P.clusters_label, P.units_label         # schools, students
 XL, YL, WL = P.label("x"), P.label("y"), P.label("w")
+WLS = P.labels("w")                                # sectors, sexes
+YU = P.unit("y")                                   # y's unit (points, mm) or ''
+
 ref, other = P.w_levels                            # w's reference and other level
 W_TERM, XW_TERM = P.w_term, P.xw_term              # e.g. SectorPublic, SES:SectorPublic
 
@@ -64,9 +68,10 @@ def table(df, caption, label):
 
 __all__ = ["book", "profile", "P", "fit", "students", "schools", "figure", "num", "plural", "pval", "pfmt",
            "code", "code_shown", "md", "call_block", "pd", "np", "pipe_table",
-           "CL", "UN", "CLS", "UNS", "XL", "YL", "WL", "ref", "other", "W_TERM", "XW_TERM",
+           "CL", "UN", "CLS", "UNS", "XL", "YL", "WL", "WLS", "YU", "ref", "other", "W_TERM", "XW_TERM",
            "fits", "ok", "fe", "se", "pv", "g", "sd", "cor", "sigma2", "shift", "fe_table", "vc_text",
            "sas_terms", "lrt", "lrt_p", "lrt_text", "verdict", "excerpt", "equivalents", "table",
            "inside", "lincomb", "matching", "wald", "effect_bands", "excluding_zero", "scheffe", "t_quantile",
            "z_levels", "standardized_blups", "codes", "mark", "numbered_table", "ordinal", "peq", "reduction", "shown",
-           "sig", "sign_word", "times", "which_sig"]
+           "sig", "sign_word", "times", "which_sig", "change", "closeness", "compare", "count", "evidence", "plus",
+           "reduction_text", "same", "some_of", "span"]

@@ -55,3 +55,21 @@ def test_unknown_profile_suggests(config):
 def test_missing_config_file(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         load_config([tmp_path / "nope.yaml"])
+
+
+def test_labels_with_plurals_and_units(tmp_path):
+    from hlm.config import get_profile
+    import yaml
+    user = tmp_path / "mine.yaml"
+    user.write_text(yaml.safe_dump({"dataset": "growth", "datasets": {"growth": {
+        "students": "u.csv", "schools": "c.csv", "cluster": "Subject", "sample": "all",
+        "cluster_label": {"one": "child", "many": "children"}, "unit_label": "measurement",
+        "roles": {"y": {"column": "distance", "label": "distance", "unit": "mm"},
+                  "x": {"column": "age", "label": "age"},
+                  "w": {"column": "Sex", "label": {"one": "sex", "many": "sexes"}, "reference": "Female"},
+                  "sex": {"column": "Sex", "female": "Female"}}}}}))
+    from hlm.config import load_config
+    prof = get_profile(load_config([user]))
+    assert (prof.cluster_label, prof.clusters_label, prof.units_label) == ("child", "children", "measurements")
+    assert (prof.unit("y"), prof.unit("x"), prof.labels("w")) == ("mm", "", "sexes")
+    assert sorted(prof.roles_of("Sex")) == ["sex", "w"]

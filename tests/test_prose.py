@@ -17,6 +17,42 @@ def test_ratios_signs_and_reductions():
     assert prose.times(1.02) == "about the same" and prose.times(2.345) == "2.3 times as large"
     assert prose.sign_word(1.0) == "higher" and prose.sign_word(-1.0, "up", "down") == "down"
     assert prose.reduction(10.0, 7.5) == 25.0
+    assert prose.sign_word(-0.001, "rises", "drops", zero="stays") == "stays"
+
+
+def test_comparisons_follow_the_printed_numbers():
+    # two numbers that print the same are the same in words, whatever their last digits
+    assert prose.same(-0.3004, -0.2996) and not prose.same(-0.30, -0.31)
+    assert prose.compare(-0.3004, -0.2996) == "the same as"
+    assert prose.compare(1.0, 2.0) == "smaller than" and prose.compare(2.0, 1.0) == "larger than"
+    assert prose.compare(-3.0, 1.0, magnitude=True) == "larger than"
+    assert prose.compare(1.0, float("nan")) == "not comparable with"
+    assert prose.change(3.75, 4.47) == "rises" and prose.change(4.47, 3.75) == "drops"
+    assert prose.change(4.0, 4.001) == "does not change"
+    assert prose.closeness(1.0, 1.001, 0.5) == "the same" and prose.closeness(1.0, 1.3, 0.5) == "close"
+    assert prose.closeness(1.0, 2.5, 0.5) == "far apart"
+    assert prose.times(1.04) == "about the same" and prose.times(float("nan")) == "not defined"
+
+
+def test_counts_spans_and_sums():
+    assert prose.count(1, "child", "children") == "1 child"
+    assert prose.count(5000, "school", "schools") == "5,000 schools"
+    assert prose.count(0, "line", "lines", none="no line") == "no line"
+    assert prose.some_of(0, 27, "lines") == "none of the 27 lines"
+    assert prose.some_of(27, 27, "lines") == "all 27 lines" and prose.some_of(1936, 5000, "schools") == \
+        "1,936 of the 5,000 schools"
+    assert prose.span(4, 4) == "4" and prose.span(4, 30) == "between 4 and 30"
+    assert prose.span(11.0, 11.0, 2, equal="{lo} in every cluster") == "11.00 in every cluster"
+    assert prose.plus(1.451, -0.290) == "1.45 − 0.29" and prose.plus(1.0, 0.5, 1) == "1.0 + 0.5"
+
+
+def test_reduction_is_defined_for_every_design():
+    # a between-cluster variance estimated at 0 has nothing to reduce: NaN and a sentence, no error
+    assert prose.reduction(0.0, 0.0) != prose.reduction(0.0, 0.0)
+    assert "nothing to reduce" in prose.reduction_text(0.0, 0.0, "the between-child variance")
+    assert prose.reduction_text(10.0, 7.5, "it") == "a reduction of 25%"
+    assert prose.reduction_text(10.0, 12.0, "it") == "an increase of 20%"
+    assert prose.evidence(0.01) == "clear evidence" and prose.evidence(0.5) == "no evidence"
 
 
 def test_verdict_of_a_slope_test():

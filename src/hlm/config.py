@@ -35,6 +35,17 @@ class Role:
     reference: Any = None  # w and z: the reference level
     female: Any = None  # sex: the value coding female
     levels: tuple | None = None  # w: (reference, other) when known without the data
+    unit: str | None = None  # y and x: the unit of measurement (points, mm), None for none
+    plural: str | None = None  # the label's plural when not the regular one
+
+
+def label_forms(spec, default: str) -> tuple[str, str | None]:
+    """(singular, plural or None) from a profile's label: a word or {one: ..., many: ...}."""
+    if spec is None:
+        return default, None
+    if isinstance(spec, dict):
+        return spec["one"], spec.get("many")
+    return spec, None
 
 
 def plural(word: str) -> str:
@@ -65,6 +76,8 @@ class Profile:
     missing: str = "drop"
     cluster_label: str = "cluster"
     unit_label: str = "unit"
+    cluster_plural: str | None = None  # when the profile gives it ({one: child, many: children})
+    unit_plural: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
     # where w's levels come from when the profile does not give them (hlm.sample.with_data)
     w_levels_source: Callable[["Profile"], tuple[str, str]] | None = field(default=None, compare=False,
@@ -152,13 +165,27 @@ class Profile:
     def label(self, role: str) -> str:
         return self.roles[role].label
 
+    def labels(self, role: str) -> str:
+        """The plural of a role's label (sectors, sexes): the profile's, else the regular one."""
+        r = self.roles[role]
+        return r.plural or plural(r.label)
+
+    def unit(self, role: str) -> str:
+        """The unit of a role's values ('points', 'mm'), or '' when the profile gives none."""
+        r = self.roles.get(role)
+        return (r.unit or "") if r else ""
+
+    def roles_of(self, column: str) -> list[str]:
+        """The roles a column plays (a column may play two: sex as w and as sex)."""
+        return [name for name, r in self.roles.items() if r.column == column]
+
     @property
     def clusters_label(self) -> str:
-        return plural(self.cluster_label)
+        return self.cluster_plural or plural(self.cluster_label)
 
     @property
     def units_label(self) -> str:
-        return plural(self.unit_label)
+        return self.unit_plural or plural(self.unit_label)
 
     @property
     def cvar_x(self) -> str:
@@ -244,8 +271,12 @@ def get_profile(cfg: dict, name: str | None = None) -> Profile:
     raw = cfg["datasets"][name]
     roles = {}
     for role, spec in raw["roles"].items():
-        roles[role] = Role(column=spec["column"], label=spec.get("label", spec["column"]),
-                           reference=spec.get("reference"), female=spec.get("female"))
+        label, many = label_forms(spec.get("label"), spec["column"])
+        roles[role] = Role(column=spec["column"], label=label, plural=many,
+                           reference=spec.get("reference"), female=spec.get("female"),
+                           unit=spec.get("unit"))
+    cluster_label, cluster_plural = label_forms(raw.get("cluster_label"), "cluster")
+    unit_label, unit_plural = label_forms(raw.get("unit_label"), "unit")
     return Profile(
         name=name,
         title=raw.get("title", name),
@@ -255,8 +286,8 @@ def get_profile(cfg: dict, name: str | None = None) -> Profile:
         sample=raw["sample"],
         roles=roles,
         missing=raw.get("missing", "drop"),
-        cluster_label=raw.get("cluster_label", "cluster"),
-        unit_label=raw.get("unit_label", "unit"),
+        cluster_label=cluster_label, cluster_plural=cluster_plural,
+        unit_label=unit_label, unit_plural=unit_plural,
     )
 
 
