@@ -175,7 +175,7 @@ def scatter_ols(students, schools=None, fits=None, profile=None) -> Figure:
     fig, axes = new_figure(height=3.8)
     ax = axes[0, 0]
     x, y = students[profile.x].to_numpy(float), students[profile.y].to_numpy(float)
-    ax.plot(x, y, "o", ms=2.2, color=BLUE, alpha=0.35, mew=0, label=f"{profile.unit_label}s",
+    ax.plot(x, y, "o", ms=2.2, color=BLUE, alpha=0.35, mew=0, label=f"{profile.units_label}",
             rasterized=dense(len(x)))
     abline(ax, line["intercept"], line["slope"], (x.min(), x.max()), color=BLACK, lw=1.8,
            label=f"least-squares line (slope {line['slope']:.2f})")
@@ -229,8 +229,8 @@ def three_effects(students, schools=None, fits=None, profile=None) -> Figure:
     ax.plot(tab["mean_x"], tab["mean_y"], "o", ms=4, color=BLACK, mew=0,
             label=f"{profile.cluster_label} means")
     lim = (x.min(), x.max())
-    names = {"within": (BLUE, f"within {profile.cluster_label}s"),
-             "between": (VERMILLION, f"between {profile.cluster_label}s"),
+    names = {"within": (BLUE, f"within {profile.clusters_label}"),
+             "between": (VERMILLION, f"between {profile.clusters_label}"),
              "pooled": (GREEN, "pooled (ignoring clusters)")}
     for key, (color, text) in names.items():
         ln = lines[key]

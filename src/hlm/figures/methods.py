@@ -181,7 +181,7 @@ def _m2_base(students, fits, profile, with_means: bool) -> Figure:
                                     label="pooled OLS: 95% confidence ellipse", mark="s"))
     if with_means:
         handles.append(_sector_ellipses(ax, fits, "fe_lines", levels, lw=2.0,
-                                        label=f"average of {profile.cluster_label}s: 95% ellipse"))
+                                        label=f"average of {profile.clusters_label}: 95% ellipse"))
     handles.append(Line2D([], [], ls="", marker="o", color=GREY, alpha=0.6,
                           label=f"one {profile.cluster_label}'s least-squares line"))
     beta_axes(ax, profile)
@@ -225,9 +225,9 @@ def m3_manova(students, schools=None, fits=None, profile=None) -> Figure:
     _school_points(ax, fits, levels, profile)
     handles = _level_handles(profile, levels)
     handles.append(_sector_ellipses(ax, fits, "two_stage", levels, lw=2.0,
-                                    label=f"two-stage (MANOVA): new {profile.cluster_label}s"))
+                                    label=f"two-stage (MANOVA): new {profile.clusters_label}"))
     handles.append(_sector_ellipses(ax, fits, "fe_lines", levels, ls="--", lw=1.4,
-                                    label=f"fixed effects: same {profile.cluster_label}s"))
+                                    label=f"fixed effects: same {profile.clusters_label}"))
     beta_axes(ax, profile)
     _legend_below(fig, handles, ncol=2)
     return fig
@@ -264,8 +264,8 @@ def m3_diff(students, schools=None, fits=None, profile=None) -> Figure:
     levels = profile.w_levels
     fig, axes = new_figure(width=5.2, height=4.2)
     ax = axes[0, 0]
-    h1 = _diff_panel(ax, fits, "two_stage", MAGENTA, f"two-stage: new {profile.cluster_label}s")
-    h2 = _diff_panel(ax, fits, "fe_lines", GREEN, f"fixed effects: same {profile.cluster_label}s")
+    h1 = _diff_panel(ax, fits, "two_stage", MAGENTA, f"two-stage: new {profile.clusters_label}")
+    h2 = _diff_panel(ax, fits, "fe_lines", GREEN, f"fixed effects: same {profile.clusters_label}")
     _diff_axes(ax, profile, levels)
     _legend_below(fig, [h1, h2, _SHADOW_NOTE], ncol=3)
     return fig

@@ -42,7 +42,7 @@ def ow_resid_fitted(students, schools=None, fits=None, profile=None) -> Figure:
     if cluster_ids(students, profile).nunique() > MAX_CLUSTERS:  # the stripes merge: a density
         hb = ax.hexbin(fitted, resid, gridsize=50, bins="log", mincnt=1, cmap="Blues", linewidths=0,
                        rasterized=True)
-        fig.colorbar(hb, ax=ax, label=f"{profile.unit_label}s per hexagon")
+        fig.colorbar(hb, ax=ax, label=f"{profile.units_label} per hexagon")
     else:
         ax.plot(fitted, resid, "o", ms=2.4, color=BLUE, alpha=0.45, mew=0, rasterized=dense(len(fitted)))
     ax.axhline(0, color=BLACK, lw=1)
@@ -64,7 +64,7 @@ def _by_school(students, fits, profile, zoom: bool) -> Figure:
     ax.plot(ids[keep], y[keep], "o", ms=3.2 if zoom else 2.2, color=GREY, alpha=0.6, mew=0,
             rasterized=dense(keep.sum()))
     lines = ((gls, GLS_C, 2.2, f"mixed-model GLS estimate ({gls:.2f})"),
-             (overall, BLACK, 1.6, f"overall mean of {profile.unit_label}s ({overall:.2f})"),
+             (overall, BLACK, 1.6, f"overall mean of {profile.units_label} ({overall:.2f})"),
              (mean_means, VERMILLION, 1.6, f"mean of {profile.cluster_label} means ({mean_means:.2f})"))
     for v, color, lw, label in lines:
         ax.axhline(v, color=color, lw=lw, label=label)

@@ -64,7 +64,8 @@ class FigureSpec:
 def _L(p):
     """Role labels used in captions."""
     return {"y": p.label("y"), "x": p.label("x"), "w": p.label("w"), "c": p.cluster_label,
-            "u": p.unit_label, "z": p.label("z") if p.has("z") else "z"}
+            "u": p.unit_label, "z": p.label("z") if p.has("z") else "z",
+            "cs": p.clusters_label, "us": p.units_label, "ws": p.labels("w")}
 
 
 # What the caption of a figure drawing one element per cluster adds above MAX_CLUSTERS clusters
@@ -188,7 +189,7 @@ _ALTS = {
     "lab_g_ellipse": ("Plot of random intercept (across) against random slope of {x} (up): two black "
                       "ellipses centred at zero, dashed inside solid, BLUP dots coloured by {w}, and a "
                       "box of eigenvalues in a corner."),
-    "lab_w_bands": ("Line chart of the difference in {y} between the {w}s (up) against {x} (across): a "
+    "lab_w_bands": ("Line chart of the difference in {y} between the {ws} (up) against {x} (across): a "
                     "vermillion straight line inside a darker narrow band and a lighter wider band, with a "
                     "black line at zero."),
     "lab_marg_cond": ("Two panels of {y} against {x}. Left, two coloured lines with shaded bands, one "
@@ -218,32 +219,32 @@ def _add(name, func, fits=(), tables=(STUDENTS,), needs=(), caption="", number=N
 _add("quantile_plot", "explore.quantile_plot", number=1, group="data", caption=(
     "Every variable of the {u}-level table, sorted from smallest to largest and plotted against "
     "its quantile rank: flat stretches are repeated values, steps are categories, and the "
-    "{c}-level variables show as long runs shared by all {u}s of a {c}."))
+    "{c}-level variables show as long runs shared by all {us} of a {c}."))
 _add("trellis", "explore.trellis", fits=("fe_lines",), number=2, group="data", caption=(
     "{y} against {x} in each {c}, with the {c}'s least-squares line. Panels are in informative-id "
     "order (by {w}, then by the {c}'s mean {x}). The lines differ both because each {c} has its own "
     "relationship and because each line is estimated from a small sample."), large=_SUBSET)
 _add("trellis_sex", "explore.trellis_sex", fits=("fe_lines",), needs=("sex",), number=3, group="data",
-     caption=("The same trellis with {u}s coloured by sex, which shows at a glance which {c}s are "
+     caption=("The same trellis with {us} coloured by sex, which shows at a glance which {cs} are "
               "single-sex and which are mixed."), large=_SUBSET)
 _add("scatter_ols", "explore.scatter_ols", fits=("three_effects",), group="data", caption=(
-    "All {u}s pooled, ignoring {c}s: {y} against {x} with one least-squares line."))
+    "All {us} pooled, ignoring {cs}: {y} against {x} with one least-squares line."))
 _add("scatter_sector_sex", "explore.scatter_sector_sex", needs=("sex",), group="data", caption=(
-    "One panel per {w}, {u}s grouped by sex, each group with its own least-squares line."))
+    "One panel per {w}, {us} grouped by sex, each group with its own least-squares line."))
 _add("three_effects", "explore.three_effects", fits=("three_effects",), group="methods", caption=(
     "Three effects of {x} in one picture: the within-{c} slope (short blue segments through each "
     "{c} mean), the between-{c} slope (the line through the {c} means) and the pooled slope that "
-    "ignores {c}s and mixes the other two."), large=_SUBSET_REST)
+    "ignores {cs} and mixes the other two."), large=_SUBSET_REST)
 
 
 # ---- the classical methods
 _add("m1_lines", "methods.m1_lines", fits=("pooled",), group="methods", caption=(
-    "Method 1, pooling all {u}s of a {w}: the least-squares line of each {w}, drawn over the data."))
+    "Method 1, pooling all {us} of a {w}: the least-squares line of each {w}, drawn over the data."))
 _add("m1_beta", "methods.m1_beta", fits=("pooled",), number=4, group="methods", caption=(
     "The same two lines in beta space, where a line is a point (intercept, slope of {x}); each "
     "ellipse is a 95% confidence region for its {w}'s line under the pooled model."))
 _add("m1_diff", "methods.m1_diff", fits=("pooled",), group="methods", caption=(
-    "The difference between the two {w}s' lines in beta space under pooling. The solid ellipse is a "
+    "The difference between the two {ws}' lines in beta space under pooling. The solid ellipse is a "
     "95% confidence region; the dashed one has shadows equal to the 95% intervals of each coordinate. "
     "The cross marks no difference."))
 _add("m2_lines", "methods.m2_lines", fits=("fe_lines", "pooled"), group="methods", caption=(
@@ -254,32 +255,32 @@ _add("m2_beta_schools", "methods.m2_beta_schools", fits=("fe_lines", "pooled"), 
               "their 95% confidence ellipses (dotted)."), large=_SUBSET_REST)
 _add("m2_beta_means", "methods.m2_beta_means", fits=("fe_lines", "pooled"), number=6, group="methods",
      caption=("Adding the average of the {c} lines in each {w} and its 95% confidence ellipse, whose "
-              "size reflects only the variation of {u}s within {c}s."), large=_SUBSET_REST)
+              "size reflects only the variation of {us} within {cs}."), large=_SUBSET_REST)
 _add("m2_diff", "methods.m2_diff", fits=("fe_lines", "pooled"), number=7, group="methods", caption=(
-    "The difference between {w}s in beta space: averaging the {c} lines (green) against pooling "
-    "(grey). The averaged-lines ellipse would keep its size however far apart the {c}s were."))
+    "The difference between {ws} in beta space: averaging the {c} lines (green) against pooling "
+    "(grey). The averaged-lines ellipse would keep its size however far apart the {cs} were."))
 _add("m3_manova", "methods.m3_manova", fits=("fe_lines", "two_stage"), group="methods", caption=(
     "Method 3, two stages: the {c} lines treated as a multivariate sample. Both ellipses share a "
     "centre; the two-stage (MANOVA) ellipse (solid) is usually larger than the fixed-effects one (dashed) "
-    "because it generalizes to new {c}s, not just new {u}s of the same {c}s."), large=_SUBSET_REST)
+    "because it generalizes to new {cs}, not just new {us} of the same {cs}."), large=_SUBSET_REST)
 _add("m3_shadows", "methods.m3_shadows", fits=("two_stage",), group="methods", caption=(
-    "The two-stage difference between {w}s: the solid ellipse covers the pair of differences with "
+    "The two-stage difference between {ws}: the solid ellipse covers the pair of differences with "
     "95% confidence; the dashed ellipse's shadows (shaded bands) are the 95% intervals for the "
     "difference in intercepts and in {x} slopes. A band that misses zero is significant at 5%."))
 _add("m3_diff", "methods.m3_diff", fits=("fe_lines", "two_stage"), group="methods", caption=(
-    "Differences between {w}s: the two-stage ellipses (magenta) generalize to the population of "
-    "{c}s; the fixed-effects ellipses (green) only to new {u}s in the same {c}s."))
+    "Differences between {ws}: the two-stage ellipses (magenta) generalize to the population of "
+    "{cs}; the fixed-effects ellipses (green) only to new {us} in the same {cs}."))
 _add("m4_between", "methods.m4_between", fits=("fe_lines", "pooled", "between"), group="methods", caption=(
     "Method 4 added: the between-{c} line (regressing {c} means of {y} on {c} means of {x}) next "
     "to the within-{c} and the pooled estimates in each {w}. The pooled estimate typically sits "
     "between the other two; the thin curve joins the three."))
 _add("m4_arc", "methods.m4_arc", fits=("fe_lines", "pooled", "between"), group="methods", caption=(
-    "The same for the differences between {w}s: the pooled difference lies on an arc from the "
+    "The same for the differences between {ws}: the pooled difference lies on an arc from the "
     "within-{c} difference to the between-{c} difference."))
 
 # ---- the simulated example (no data file)
 _SIM = (
-    ("sim_mean_line", 8, "A simulated population of {c}s: its mean line γ = (12, 2), the notes' example."),
+    ("sim_mean_line", 8, "A simulated population of {cs}: its mean line γ = (12, 2), the notes' example."),
     ("sim_true_line", 9, "One {c} drawn from that population, with its true line β_j = γ + u_j (the "
                          "{c}'s random effect u_j moves both intercept and slope)."),
     ("sim_data", 10, "The {c}'s data, generated around its true line with independent normal errors."),
@@ -292,7 +293,7 @@ _SIM = (
                                  "a least-squares estimate from this {c}'s design typically falls."),
     ("sim_beta_hat", 16, "The least-squares estimate actually observed for this {c}."),
     ("sim_V_ellipse", 17, "The ellipse of V_j = G + σ²(X′X)⁻¹ around γ: the spread of estimated "
-                          "lines over {c}s. Here it almost coincides with the ellipse of G, because the "
+                          "lines over {cs}. Here it almost coincides with the ellipse of G, because the "
                           "within-{c} sampling error is small next to G."),
 )
 for _name, _num, _text in _SIM:
@@ -304,7 +305,7 @@ _add("ow_resid_fitted", "mixed.ow_resid_fitted", fits=("oneway",), group="mixed"
     "stripe is a {c}; the fitted value is the {c}'s BLUP."), large=_DENSITY)
 _add("ow_by_school", "mixed.ow_by_school", fits=("oneway",), group="mixed", caption=(
     "{y} of every {u}, {c} by {c}, with three estimates of the overall level: the mixed-model GLS "
-    "estimate, the mean of all {u}s and the mean of the {c} means."), large=_SUBSET_REST)
+    "estimate, the mean of all {us} and the mean of the {c} means."), large=_SUBSET_REST)
 _add("ow_by_school_zoom", "mixed.ow_by_school_zoom", fits=("oneway",), group="mixed", caption=(
     "The previous figure zoomed in on the three estimates: the GLS estimate usually lies between the "
     "{u} mean (weights by {c} size) and the mean of {c} means (equal weights)."), large=_SUBSET_REST)
@@ -313,12 +314,12 @@ _add("ow_blue_blup", "mixed.ow_blue_blup", fits=("oneway",), group="mixed", capt
     "the GLS estimate of the overall mean."), large=_SUBSET_REST)
 _add("ow_shrinkage", "mixed.ow_shrinkage", fits=("oneway",), group="mixed", caption=(
     "Shrinkage against {c} sample size: each arrow goes from a {c}'s BLUE to its BLUP, toward the "
-    "GLS estimate. Arrows are longer for BLUEs far from the mean and for small {c}s."), large=_SUBSET_REST)
+    "GLS estimate. Arrows are longer for BLUEs far from the mean and for small {cs}."), large=_SUBSET_REST)
 _add("rs_blup_lines", "mixed.rs_blup_lines", fits=("ints_slopes",), number=18, group="mixed", caption=(
     "Each {c}'s BLUP line from the model with random intercepts and {x} slopes and {w} effects "
     "on both, with the estimated mean line of each {w}."), large=_SUBSET_REST)
 _add("rs_beta", "mixed.rs_beta", fits=("ints_slopes", "fe_lines"), number=19, group="mixed", caption=(
-    "Beta space: the {c}s' least-squares lines (BLUEs, blue) and BLUPs (orange), each cloud with its "
+    "Beta space: the {cs}' least-squares lines (BLUEs, blue) and BLUPs (orange), each cloud with its "
     "dispersion ellipse, and each {w}'s estimated mean line (green) with the ellipse of G. As "
     "theory predicts, the BLUPs tend to vary less than G and the BLUEs more, especially in slope."),
      large=_SUBSET_REST)
@@ -346,11 +347,11 @@ _add("dx_resid_level2", "diagnostics.dx_resid_level2", fits=_IS, group="lab", ca
     "Standardized level-1 residuals against the {c} mean of {x}, one panel per {w}, with lowess smooths "
     "(black). A trend would mean the model misses a contextual effect of the {c} mean of {x}."))
 _add("dx_blup_qq", "diagnostics.dx_blup_qq", fits=_IS, group="lab", caption=(
-    "Normal quantile plots of the {c}s' BLUPs, one panel per random effect, each BLUP divided by its "
+    "Normal quantile plots of the {cs}' BLUPs, one panel per random effect, each BLUP divided by its "
     "own standard deviation under the model, the square root of G minus its conditional variance "
-    "(BLUPs shrink, the more so for small {c}s), so that they are about standard normal when the "
+    "(BLUPs shrink, the more so for small {cs}), so that they are about standard normal when the "
     "model holds. Points near the grey line support normal random effects; the three most extreme "
-    "{c}s are labelled."))
+    "{cs} are labelled."))
 _add("dx_blup_level2", "diagnostics.dx_blup_level2", fits=_IS, group="lab", caption=(
     "Each {c}'s BLUPs (random intercept and random {x} slope) against the {c}'s mean {x}, blue for the "
     "reference {w} and vermillion for the other, with a lowess smooth (black). A trend means the {c} "
@@ -359,19 +360,19 @@ _add("dx_influence", "diagnostics.dx_influence", fits=_IS, lab=("influence/ints_
      caption=("The influence of each {c} on the fixed effects, from the model without it (refitted, or "
               "the one-step deletion: the text says which). "
               "Left, Cook's distance of every {c}, largest at the top, with the usual flag 4/J (dashed; J "
-              "{c}s) and the three largest labelled. Right, the DFBETAS of each coefficient, the change "
+              "{cs}) and the three largest labelled. Right, the DFBETAS of each coefficient, the change "
               "in the estimate in standard errors; points beyond ±2/√J (dashed) are vermillion."))
 _add("lab_g_ellipse", "lab.lab_g_ellipse", fits=_IS, group="lab", caption=(
     "The estimated variance G of the random intercepts and {x} slopes as ellipses centred at 0 that "
-    "contain 50% (dashed) and 95% (solid) of the {c}s' true deviations under normality, with the "
+    "contain 50% (dashed) and 95% (solid) of the {cs}' true deviations under normality, with the "
     "BLUPs (blue for the reference {w}, vermillion for the other), which shrink inside. The box gives "
     "G's eigenvalues: a ratio of smallest to largest near 0 means an ellipse nearly flat, a G close "
     "to singular."))
 _add("lab_w_bands", "lab.lab_w_bands", fits=_IS, group="lab", caption=(
-    "The estimated difference in {y} between the two {w}s as a function of {x} (a line, because of "
+    "The estimated difference in {y} between the two {ws} as a function of {x} (a line, because of "
     "the {x}-by-{w} interaction), with a 95% pointwise band (darker) and a 95% Scheffé band (lighter) "
     "that covers the whole line at once. Where the simultaneous band excludes zero (black line) the "
-    "{w}s differ at those values of {x}, even allowing for having looked at every value of {x}."))
+    "{ws} differ at those values of {x}, even allowing for having looked at every value of {x}."))
 _add("lab_marg_cond", "lab.lab_marg_cond", fits=_IS, group="lab", caption=(
     "Marginal and conditional predictions. Left, the population line of each {w} with its 95% "
     "confidence band: the expected {y} of a {u} of a typical {c}. Right, each {c}'s own line (fixed "
@@ -379,7 +380,7 @@ _add("lab_marg_cond", "lab.lab_marg_cond", fits=_IS, group="lab", caption=(
     "reference {w}, vermillion for the other."), large=_SUBSET_REST)
 _add("mino_pancake", "lab.mino_pancake", fits=("mino_rs_z",), needs=("z",), group="lab", caption=(
     "The 3 x 3 variance G of the random intercepts, {x} slopes and {z} effects: each panel is a "
-    "projection of its 95% ellipsoid on two of the three, with the {c}s' BLUPs (blue for the "
+    "projection of its 95% ellipsoid on two of the three, with the {cs}' BLUPs (blue for the "
     "reference {w}, vermillion for the other). The title gives G's eigenvalues: one near 0 makes the "
     "ellipsoid a flat pancake, a G close to singular that the data cannot fully estimate."))
 _add("mino_gap", "lab.mino_gap", fits=("mino_rs",), needs=("z",), group="lab", caption=(
@@ -390,9 +391,9 @@ _add("mino_gap", "lab.mino_gap", fits=("mino_rs",), needs=("z",), group="lab", c
     "difference between the levels of {z} in each {w}, with its 95% interval; an interval that "
     "misses zero (black line) is a gap."))
 _add("mino_ols_diag", "lab.mino_ols_diag", needs=("z",), lab=("inference",), group="lab", caption=(
-    "Diagnostics of the ordinary least-squares fit that ignores {c}s. Left, standardized residuals "
+    "Diagnostics of the ordinary least-squares fit that ignores {cs}. Left, standardized residuals "
     "against fitted values with a lowess smooth (black). Right, Cook's distance of each {u} against "
-    "its leverage; the five most influential {u}s are labelled {c}:row."))
+    "its leverage; the five most influential {us} are labelled {c}:row."))
 
 FIGURES: dict[str, FigureSpec] = {s.name: s for s in _SPECS}
 
