@@ -69,6 +69,8 @@ def _book_chapter_inputs(wildcards):
         "artifacts": _book_chapter_artifacts(
             qmd, wildcards.dataset, figures=drawn_figures(wildcards.dataset)
         ),
+        # the preface lists the book's parts, read from the project file
+        **({"project": BOOK_YML} if qmd == "index.qmd" else {}),
     }
 
 

@@ -36,9 +36,10 @@ def profile_settings(dataset):
 
 
 def profile_wording(dataset):
-    """What a figure or chapter says about a dataset without reading its data: labels and title."""
+    """What a figure or chapter says about a dataset without reading its data: labels (with their
+    plurals), units and title."""
     raw = config["datasets"][dataset]
-    roles = {k: (v.get("column"), v.get("label")) for k, v in raw["roles"].items()}
+    roles = {k: (v.get("column"), v.get("label"), v.get("unit")) for k, v in raw["roles"].items()}
     return repr((raw.get("title"), raw.get("cluster_label"), raw.get("unit_label"), roles))
 
 
