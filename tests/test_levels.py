@@ -89,6 +89,17 @@ def test_schools_csv_roundtrip(tables40, hsb40, tmp_path):
     assert list(back["sid"].cat.categories) == schools["sid"].astype(str).tolist()
 
 
+def test_x_constant_within_a_cluster_deviates_by_exactly_zero(merged40, hsb40):
+    # x = 0.1 three times has a floating-point mean of 0.10000000000000002: the deviations of a
+    # constant x must be exactly 0 all the same, so that models of them are refused, not fitted
+    frame = merged40.frame.copy()
+    first = frame["School"] == frame["School"].iloc[0]
+    frame.loc[first, "SES"] = 0.1
+    students, _ = derive(frame, hsb40)
+    assert (students.loc[first, "dvar_SES"] == 0).all()
+    assert (students.loc[first, "cvar_SES"] == 0.1).all()
+
+
 def test_without_sex_role(merged40, hsb40):
     import dataclasses
     roles = {k: v for k, v in hsb40.roles.items() if k != "sex"}

@@ -143,8 +143,12 @@ def derive(merged: pd.DataFrame, profile: Profile) -> tuple[pd.DataFrame, pd.Dat
     s = merged.copy()
     g = s[profile.cluster]
     s["n"] = g.map(g.value_counts()).astype(int)
-    s[profile.cvar_x] = cvar(s[profile.x], g)
-    s[profile.dvar_x] = s[profile.x] - s[profile.cvar_x]
+    x = s[profile.x]
+    # a cluster whose x is constant has that value as its mean exactly (not up to rounding), so
+    # that x's deviations there are exactly 0 and a model of them is refused as not identified
+    constant = x.groupby(g, observed=True).transform("min") == x.groupby(g, observed=True).transform("max")
+    s[profile.cvar_x] = cvar(x, g).where(~constant, x)
+    s[profile.dvar_x] = x - s[profile.cvar_x]
     if profile.z:  # the cluster's proportion of z's other level (the contextual variable of z)
         s[profile.cvar_z] = cvar((s[profile.z] == z_levels(s, profile)[1]).astype(float), g)
     if profile.sex:

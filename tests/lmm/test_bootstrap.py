@@ -36,6 +36,18 @@ def test_simulated_data_have_the_null_models_variances(pair):
     assert np.mean(means.var(axis=0) / expected) == pytest.approx(1.0, abs=0.08)
 
 
+def test_simulation_from_a_singular_g(pair):
+    # a variance estimated at 0 (G singular) gives no Cholesky factor: the draw still works,
+    # and the clusters' effects along the null direction are 0
+    import dataclasses
+    null, _ = pair
+    flat = dataclasses.replace(null, G=np.zeros((1, 1)))
+    y = bs.simulate(flat, np.random.default_rng(1))
+    resid = y - null.design.X @ null.fixef
+    means = np.bincount(null.design.codes, weights=resid) / null.design.counts
+    assert np.isfinite(y).all() and abs(np.mean(means)) < 4 * null.sigma / np.sqrt(len(y))
+
+
 def test_summary_p_values():
     out = bs.summary(2.0, [0.5, 2.5, 3.0, float("nan"), 1.0], df=2)
     assert out["replicates"] == 4 and out["failed"] == 1

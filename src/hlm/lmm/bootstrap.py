@@ -43,10 +43,17 @@ def _check(null: LmmResult, alt: LmmResult) -> None:
 
 
 def simulate(fit: LmmResult, rng: np.random.Generator) -> np.ndarray:
-    """One response drawn from the fitted model, in the design's (cluster-sorted) row order."""
+    """One response drawn from the fitted model, in the design's (cluster-sorted) row order.
+
+    The random effects are drawn through G's Cholesky factor, or its eigen-decomposition when G
+    is singular (a variance estimated at 0), where no Cholesky factor exists."""
     d = fit.design
     q = d.Z.shape[1]
-    u = rng.multivariate_normal(np.zeros(q), fit.G, size=d.J, method="cholesky") if q else np.zeros((d.J, 0))
+    if q:
+        method = "cholesky" if np.all(np.linalg.eigvalsh(fit.G) > 0) else "eigh"
+        u = rng.multivariate_normal(np.zeros(q), fit.G, size=d.J, method=method)
+    else:
+        u = np.zeros((d.J, 0))
     return d.X @ fit.fixef + np.einsum("ij,ij->i", d.Z, u[d.codes]) + rng.normal(0.0, fit.sigma, d.n)
 
 
