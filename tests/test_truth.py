@@ -8,7 +8,8 @@
   effect of x and w flips its sign while SEs, p-values and variance components stay. The
   two books are aligned sentence by sentence; a sentence whose words are the same in both
   while one of its numbers flips sign, and which holds a word of direction (higher, lower,
-  positive, in favour, rises...), is false in one of the two books.
+  positive, in favour, rises...; not a one-unit step of a predictor, "one unit more of x",
+  nor largest/smallest, which the book uses of sizes), is false in one of the two books.
 - Equal numbers: no sentence compares two numbers that print the same as if they differed
   ("smaller (−0.30 against −0.30)"), and no range has two equal ends ("from 11.00 to
   11.00"). Checked on every fixture book; the balanced design (all clusters alike) is where
@@ -85,13 +86,26 @@ def test_no_warning_or_machine_path(name, tmp_path_factory):
 
 # --- the mirrored outcome ---------------------------------------------------------------
 
+# Words whose truth depends on the sign of what they describe. Not the superlatives
+# largest/smallest, which this book uses of sizes ("the largest move, 1.59"), and not a step
+# of one unit in a predictor ("one unit more of x goes with -2.35 of y", true for any sign).
 DIRECTION = re.compile(
-    r"\b(higher|lower|highest|lowest|larger|smaller|largest|smallest|bigger|greater|"
+    r"\b(higher|lower|highest|lowest|larger|smaller|bigger|greater|"
     r"rises?|rising|rose|drops?|dropped|dropping|falls?|fell|falling|"
     r"increases?|increased|increasing|decreases?|decreased|decreasing|"
     r"positive|negative|positively|negatively|above|below|more|less|fewer|"
     r"in favou?r|gains?|loss|losses|steeper|flatter|up|down|upward|downward|"
     r"better|worse|ahead|behind|exceeds?|climbs?|declines?|grows?|shrinks?)\b", re.I)
+
+
+UNIT_STEP = re.compile(r"\b(?:one|a|an|each|per)\s+(?:(?:unit|point|step|year)s?\s+)?"
+                       r"(?:more|higher|larger|greater|increase)\b"
+                       r"|\b(?:more|higher|larger)\s+units?\b", re.I)
+
+
+def has_direction(sentence: str) -> bool:
+    """`sentence` holds a word of direction (DIRECTION), a one-unit step of a predictor aside."""
+    return bool(DIRECTION.search(UNIT_STEP.sub(" ", sentence)))
 
 
 def flips_sign(a: str, b: str) -> bool:
@@ -114,7 +128,7 @@ def mirror_contradictions(a: list[str], b: list[str]) -> list[tuple[str, str]]:
         if tag != "equal":
             continue
         for sa, sb in zip(a[i1:i2], b[j1:j2]):
-            if flips_sign(sa, sb) and DIRECTION.search(sa):
+            if flips_sign(sa, sb) and has_direction(sa):
                 out.append((sa, sb))
     return out
 
@@ -134,6 +148,14 @@ def test_mirror_comparator_accepts_computed_words():
     b = ["The gap is −2.10 points in favour of Public schools.", "The SE is 0.31 and p = 0.0010.",
          "The slope is −2.35 (t = −7.10).", "The mean is −0.00, so it is no higher than before."]
     assert mirror_contradictions(a, b) == []
+    # a one-unit step of x is no direction of y; a superlative of sizes is none either
+    a = ["One unit more of status goes with 2.35 of score.", "A school one unit higher is 4.1 apart.",
+         "The largest move, 1.59, belongs to a school whose BLUE is 8.53."]
+    b = ["One unit more of status goes with −2.35 of score.", "A school one unit higher is −4.1 apart.",
+         "The largest move, 1.59, belongs to a school whose BLUE is −8.53."]
+    assert mirror_contradictions(a, b) == []
+    assert mirror_contradictions(["One unit more of status: a score 2.3 higher."],
+                                 ["One unit more of status: a score −2.3 higher."])
     # an extra sentence in one book does not misalign the rest
     assert mirror_contradictions(["A new line.", "It rises by 2.1."], ["It rises by −2.1."]) \
         == [("It rises by 2.1.", "It rises by −2.1.")]
