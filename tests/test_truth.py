@@ -183,8 +183,8 @@ COMPARATIVE = re.compile(
     r"highest|lowest|too optimistic|too pessimistic|exceeds?|rises?|rose|drops?|dropped|"
     r"falls?|fell|increases?|increased|decreases?|decreased|shrinks?|grows?|steeper|flatter|"
     r"closer|farther|further from|against|versus|vs|compared with|compared to|rather than)\b", re.I)
-SAMENESS = re.compile(r"\b(same|equal|equals|identical|identically|coincide|coincides|neither|"
-                      r"nor|not|no|never|cannot)\b", re.I)
+SAMENESS = re.compile(r"\b(same|equal|equals|identical|identically|coincide|coincides)\b", re.I)
+NEGATION = re.compile(r"\b(not|no|never|neither|nor|cannot)\b|n't\b", re.I)
 CLAUSE = re.compile(r";(?=\s)|\s[—–]\s|\b(?:while|whereas|but)\b")
 REFERENCE = re.compile(r"(?:Figure|Fig\.|Table|Section|Chapter|Appendix|Method|Model|Equation|"
                        r"Eq\.|Part|§)\s*$")
@@ -193,41 +193,56 @@ WORD = re.compile(r"[^\W\d_]+")
 NEAR = 8   # at most this many words between the two numbers compared
 
 
+def _comparatives(clause: str) -> list[str]:
+    """The comparative words of `clause` that no negation governs (none of not, no, never,
+    neither, nor, cannot in the three words before)."""
+    out = []
+    for m in COMPARATIVE.finditer(clause):
+        before = " ".join(WORD.findall(clause[:m.start()])[-3:])
+        if not NEGATION.search(before):
+            out.append(m.group(0))
+    return out
+
+
 def equal_numbers_compared(sentence: str) -> list[str]:
     """The reasons `sentence` treats two numbers that print the same as if they differed.
 
-    The rule, per clause (the sentence cut at ';', a dash, 'while', 'whereas', 'but'):
-    two numbers next to each other in the clause (no number between them, at most NEAR
-    words apart and not only a formula, such as '454 × 454', neither a reference like
-    'Figure 4.2' or 'Method 2') print the same, and
+    The rule, per clause (the sentence cut at ';', a dash, 'while', 'whereas', 'but'; a
+    colon is no cut, as it often introduces the numbers compared): two numbers of the clause
+    print the same, with at most one other number between them and at most NEAR words
+    (neither a reference like 'Figure 4.2' or 'Method 2', and not two sizes around a formula
+    such as '454 × 454'), and
     - the clause holds a comparative word (smaller, larger, differ, different, away from,
-      disagree, more, less, too optimistic, higher, lower, rises, drops, against, versus,
-      compared with, ...) and no word of
-      sameness or negation (same, equal, identical, not, no, neither...), or
+      disagree, more, less, too optimistic, higher, lower, rises, drops, closer, against,
+      versus, compared with, ...) that no negation governs (not, no, never... in the three
+      words before), and no word of sameness (same, equal, identical, coincide) stands
+      between the two numbers or in the four words after the second; or
     - they are the two ends of a range: 'between A and A', 'from A to A'.
 
     Limits: it reads one sentence at a time, so a comparison whose numbers are in different
     sentences, or whose other term is implied ('close to but not equal to the −0.305 of
-    Method 2a'), or printed at another precision (0.30 against 0.305), is not seen; a clause
-    with a comparative word about something else and two equal numbers next to each other
-    that it does not compare is flagged; a negated clause is trusted ('not larger (2.2
-    against 2.2)' passes, and so would 'not ... but larger (2.2 against 2.2)' if no clause
-    break separates them; a colon is no break, as it often introduces the numbers compared:
-    'equal (0.5 and 0.5): larger (2.2 against 2.2)' passes); words that compare without a comparative ('the two methods part
-    ways') are not known; numbers written in words are not read."""
+    Method 2a'), or printed at another precision (0.30 against 0.305), is not seen; two equal
+    numbers that a clause with a comparative word about something else does not compare are
+    flagged (a user's title holding 'differs' would do); a comparative is trusted when a
+    negation is among the three words before it ('not larger (2.2 and 2.2)' passes), or when
+    a sameness word is between the numbers or just after them ('larger: 2.2 and 2.2, the
+    same' passes); words
+    that compare without a comparative ('the two methods part ways') are not known; numbers
+    written in words, and numbers inside formulas, are not read."""
     found = []
     for clause in CLAUSE.split(sentence):
         nums = [n for n in numbers(clause) if not REFERENCE.search(clause[:n[2]])]
-        compares = COMPARATIVE.search(clause) and not SAMENESS.search(clause)
-        for (pa, _, _, ea), (pb, _, sb, _) in zip(nums, nums[1:]):
-            between = clause[ea:sb]
-            if pa != pb or len(WORD.findall(between)) > NEAR or between.strip() == MATH:
-                continue                    # '454 × 454' is a size, not a comparison
-            if re.fullmatch(r"\s+(?:and|to)\s+", between) and RANGE.search(clause[:ea - len(pa)]):
-                found.append(f"the range {pa} .. {pb} has equal ends")
-            elif compares:
-                found.append(f"{pa} and {pb} print the same, compared with "
-                             f"{COMPARATIVE.search(clause).group(0)!r}")
+        comparatives = _comparatives(clause)
+        for i, (pa, _, sa, ea) in enumerate(nums):
+            for pb, _, sb, eb in nums[i + 1:i + 3]:
+                between = clause[ea:sb]
+                said_same = SAMENESS.search(between + " ".join(WORD.findall(clause[eb:])[:4]))
+                if pa != pb or len(WORD.findall(between)) > NEAR or between.strip() == MATH:
+                    continue
+                if re.fullmatch(r"\s+(?:and|to)\s+", between) and RANGE.search(clause[:sa]):
+                    found.append(f"the range {pa} .. {pb} has equal ends")
+                elif comparatives and not said_same:
+                    found.append(f"{pa} and {pb} print the same, compared with {comparatives[0]!r}")
     return found
 
 
@@ -239,18 +254,21 @@ def test_equal_numbers_comparator_flags():
               "Clusters hold between 4 and 4 measurements.",
               "The smallest child (n_j = 4) is far from the largest (n_j = 4).",
               "Method 2a gives 1.25, larger than the 1.25 of Method 1.",
-              "The slope variance is 0.001, against 0.001 in the random-coefficients model."]:
+              "The slope variance is 0.001, against 0.001 in the random-coefficients model.",
+              "The weights are fairly equal: the largest child gets 1.00 times the weight of the "
+              "smallest, against 1.00 times under weighting by sample size.",
+              "The factor for the smallest (n 4) is 0.753 and for the largest (n 4) 0.753."]:
         assert equal_numbers_compared(s), s
 
 
 def test_equal_numbers_comparator_accepts():
     for s in ["The slope difference is smaller (−0.30 against −0.41).",
               "Both methods give the same slope (−0.30 and −0.30).",
-              "The OLS SE is not larger: 1.60 against 1.60.",
+              "The OLS SE is not larger (1.60 and 1.60).",
               "Clusters hold between 4 and 9 measurements, more than 2 on average.",
               "Figure 4.2 shows 4.2 more schools.",                  # a reference, not a number
               "The slopes are equal (0.50 and 0.50); the SE is larger (0.21 against 0.12).",
-              "Higher values of 2.5 in 2019 and 2.5 in 2020 are the same score.",
+              "The estimates are 2.5 and 2.5, the same at this precision, and more precise.",
               "The 27 children, measured 4 times from 8 to 14, grow more than 2 mm.",
               f"The identity is 454 {MATH} 454 rather than {MATH}."]:
         assert not equal_numbers_compared(s), (s, equal_numbers_compared(s))
