@@ -284,3 +284,22 @@ def test_no_equal_numbers_compared_as_different(name, tmp_path_factory):
         if bad:
             found[page] = bad
     assert not found, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+# --- the growth study (data/raw/orthodont, profile orthodont) ---------------------------------
+
+def test_orthodont_profile_reads_the_growth_study(config):
+    """The profile `orthodont` merges nlme's Orthodont as exported by make_orthodont.R: 27
+    children (16 boys, 11 girls), each measured at ages 8, 10, 12 and 14."""
+    from hlm.config import get_profile
+    from hlm.data import merge
+    from hlm.sample import with_data
+
+    profile = with_data(get_profile(config, "orthodont"))
+    frame = merge(profile).frame
+    assert len(frame) == 108 and frame["Subject"].nunique() == 27
+    assert (frame.groupby("Subject")["age"].apply(sorted).map(tuple) == (8, 10, 12, 14)).all()
+    sexes = frame.groupby("Subject")["Sex"].first().value_counts().to_dict()
+    assert sexes == {"Male": 16, "Female": 11}
+    assert profile.cluster_plural == "children" and profile.roles["y"].unit == "mm"
+    assert (ROOT / "data" / "raw" / "orthodont" / "make_orthodont.R").exists()
