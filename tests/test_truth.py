@@ -189,6 +189,7 @@ CLAUSE = re.compile(r";(?=\s)|\s[—–]\s|\b(?:while|whereas|but)\b")
 REFERENCE = re.compile(r"(?:Figure|Fig\.|Table|Section|Chapter|Appendix|Method|Model|Equation|"
                        r"Eq\.|Part|§)\s*$")
 RANGE = re.compile(r"\b(?:between|from)\s+$", re.I)
+P_VALUE = re.compile(r"\bp\s*[=<>≤≥]\s*$")   # two tests' p-values at the same floor are not compared
 WORD = re.compile(r"[^\W\d_]+")
 NEAR = 8   # at most this many words between the two numbers compared
 
@@ -210,8 +211,9 @@ def equal_numbers_compared(sentence: str) -> list[str]:
     The rule, per clause (the sentence cut at ';', a dash, 'while', 'whereas', 'but'; a
     colon is no cut, as it often introduces the numbers compared): two numbers of the clause
     print the same, with at most one other number between them and at most NEAR words
-    (neither a reference like 'Figure 4.2' or 'Method 2', and not two sizes around a formula
-    such as '454 × 454'), and
+    (neither a reference like 'Figure 4.2' or 'Method 2', nor a p-value 'p < 0.0001' of
+    which a sentence may give two, and not two sizes around a formula such as
+    '454 × 454'), and
     - the clause holds a comparative word (smaller, larger, differ, different, away from,
       disagree, more, less, too optimistic, higher, lower, rises, drops, closer, against,
       versus, compared with, ...) that no negation governs (not, no, never... in the three
@@ -231,7 +233,8 @@ def equal_numbers_compared(sentence: str) -> list[str]:
     written in words, and numbers inside formulas, are not read."""
     found = []
     for clause in CLAUSE.split(sentence):
-        nums = [n for n in numbers(clause) if not REFERENCE.search(clause[:n[2]])]
+        nums = [n for n in numbers(clause)
+                if not REFERENCE.search(clause[:n[2]]) and not P_VALUE.search(clause[:n[2]])]
         comparatives = _comparatives(clause)
         for i, (pa, _, sa, ea) in enumerate(nums):
             for pb, _, sb, eb in nums[i + 1:i + 3]:
@@ -270,7 +273,9 @@ def test_equal_numbers_comparator_accepts():
               "The slopes are equal (0.50 and 0.50); the SE is larger (0.21 against 0.12).",
               "The estimates are 2.5 and 2.5, the same at this precision, and more precise.",
               "The 27 children, measured 4 times from 8 to 14, grow more than 2 mm.",
-              f"The identity is 454 {MATH} 454 rather than {MATH}."]:
+              f"The identity is 454 {MATH} 454 rather than {MATH}.",
+              "Public schools are 5.11 points lower (p < 0.0001), and their mean slope is steeper "
+              "by 3.39 (p < 0.0001)."]:
         assert not equal_numbers_compared(s), (s, equal_numbers_compared(s))
 
 
