@@ -278,11 +278,11 @@ def sex_note(profile: Profile, students: pd.DataFrame, what: str) -> str:
     cl, cls, un = profile.cluster_label, profile.clusters_label, profile.unit_label
     if place == "w":
         return (f"Here sex is the {cl}-level variable that the book compares (`{profile.w}`): each "
-                f"{cl} has a single sex, so {what} would only repeat the split by "
-                f"{profile.label('w')}, and this build leaves it out.")
+                f"{cl} has a single sex, and a split by sex within {cls} would only repeat the split "
+                f"by {profile.label('w')}. This build therefore leaves out {what}.")
     if place == "cluster":
-        return (f"Here sex does not vary within {cls}: each {cl} has a single sex, so {what} would "
-                f"show no mix of sexes within a {cl}, and this build leaves it out.")
+        return (f"Here sex does not vary within {cls}: each {cl} has a single sex, so there is no mix "
+                f"of sexes within a {cl} to show. This build therefore leaves out {what}.")
     if place == "none":
         return (f"The profile names no column for the sex of each {un} (the optional sex role), "
                 f"so this build leaves out {what}.")
