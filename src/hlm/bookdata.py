@@ -250,7 +250,7 @@ def input_file(path, root=None) -> Markdown:
     rel = project_path(path, root)
     if rel is not None:
         return code(rel)
-    return md(f"`{Path(path).name}` (SHA-256 `{file_sha256(path)}`)")
+    return md(f"`{Path(path).name}` (SHA-256 `{file_sha256(path)[:16]}…`, the start of its checksum)")
 
 
 #: w's label or column when it is the units' sex (a growth study compares the sexes)
