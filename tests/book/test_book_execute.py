@@ -422,3 +422,8 @@ def test_adjacent_inline_values_are_not_a_code_span(tmp_path):
     root = write_project(tmp_path, {"v": text})
     execute_chapter("report/v.qmd", root / "out/v.md", "d", root=root)
     assert "A abc and d." in (root / "out/v.md").read_text()
+
+
+def test_inline_text_escapes_only_markdown_characters():
+    from hlm.book.execute import inline_markdown
+    assert inline_markdown("text", "4 measurements, so (a-b)", "x", "e") == r"4 measurements, so \(a\-b\)"

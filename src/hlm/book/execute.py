@@ -260,7 +260,7 @@ def _inline_values(outputs) -> list[list[str]]:
 
 
 #: What Quarto escapes in a str an inline expression returns (`asEscapedMarkdown`)
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+-.!])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+.!-])")  # "-" last: "+-." would be a range holding ","
 
 
 def in_code_span(text: str, inlines: list, i: int) -> bool:
