@@ -148,3 +148,11 @@ def test_input_files_never_show_a_machine_path(tmp_path):
     text = input_file(outside, root)
     assert str(tmp_path) not in text and text.startswith("`elsewhere.csv` (SHA-256 `")
     assert project_path(outside, root) is None
+
+
+def test_notes_data_only_for_the_notes_survey(hsb40, hsb160, config):
+    from hlm.bookdata import BookData, notes_data
+    from hlm.config import ROOT
+    assert notes_data(BookData(profile=hsb40, config=config, root=ROOT))
+    assert notes_data(BookData(profile=hsb160, config=config, root=ROOT))  # the same survey
+    assert not notes_data(BookData(profile=_growth_profile(True), config=config, root=ROOT))
