@@ -107,3 +107,52 @@ def test_shown_names_once_a_chapter_has_loaded_its_dataset(hsb40, config, monkey
     assert names["P.female"] == "Female" and names["P.schools"] == "data/raw/hsb_schools.csv"
     block = bookdata.code_shown('tab(s, P.sex, P.w)\n')
     assert block == '```python\ntab(s, "Sex", "Sector")\n```\n' and block._repr_markdown_() == block
+
+
+from _fixtures_models import students40  # noqa: F401,E402
+
+
+def _growth_profile(sex_role: bool):
+    from hlm.config import get_profile
+    roles = {"y": {"column": "distance"}, "x": {"column": "age"},
+             "w": {"column": "Sex", "label": "sex", "reference": "Female"}}
+    if sex_role:
+        roles["sex"] = {"column": "Sex", "female": "Female"}
+    cfg = {"dataset": "g", "datasets": {"g": {"students": "u.csv", "schools": "c.csv", "cluster": "child",
+                                              "cluster_label": {"one": "child", "many": "children"},
+                                              "unit_label": "measurement", "sample": "all", "roles": roles}}}
+    return get_profile(cfg)
+
+
+def test_sex_place_says_where_the_data_hold_sex(hsb40, students40):
+    import pandas as pd
+    from hlm.bookdata import sex_note, sex_place
+    s = pd.DataFrame({"child": ["a", "a", "b", "b"], "Sex": ["Female", "Female", "Male", "Male"]})
+    for sex_role in (True, False):  # a role used twice (sex as w), or w labelled sex
+        p = _growth_profile(sex_role)
+        assert sex_place(p, s) == "w"
+        note = sex_note(p, s, "the table by sex")
+        assert "sex is the child-level variable" in note and "no sex role" not in note
+    assert sex_place(hsb40, students40) == "unit" and sex_note(hsb40, students40, "x") == ""
+
+
+def test_input_files_never_show_a_machine_path(tmp_path):
+    from hlm.bookdata import input_file, project_path
+    root = tmp_path / "project"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "u.csv").write_text("a\n1\n")
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("a\n1\n")
+    assert project_path(root / "data" / "u.csv", root) == "data/u.csv"
+    assert input_file(root / "data" / "u.csv", root) == "`data/u.csv`"
+    text = input_file(outside, root)
+    assert str(tmp_path) not in text and text.startswith("`elsewhere.csv` (SHA-256 `")
+    assert project_path(outside, root) is None
+
+
+def test_notes_data_only_for_the_notes_survey(hsb40, hsb160, config):
+    from hlm.bookdata import BookData, notes_data
+    from hlm.config import ROOT
+    assert notes_data(BookData(profile=hsb40, config=config, root=ROOT))
+    assert notes_data(BookData(profile=hsb160, config=config, root=ROOT))  # the same survey
+    assert not notes_data(BookData(profile=_growth_profile(True), config=config, root=ROOT))

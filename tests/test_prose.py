@@ -82,3 +82,19 @@ def test_excerpt_cuts_per_cluster_rows():
 def test_numbered_table_has_its_caption():
     text = prose.numbered_table(pd.DataFrame({"a": [1]}), "A table.", "tbl-a")
     assert text.endswith("\n: A table. {#tbl-a}") and "| a" in text
+
+
+# --- added by early ---
+def test_variation_words_name_what_the_design_allows():
+    import pandas as pd
+    from hlm.levels import variation
+    balanced = pd.DataFrame({"g": list("aabb"), "x": [8, 14, 8, 14]})
+    both = pd.DataFrame({"g": list("aabb"), "x": [8, 10, 12, 15]})
+    between = pd.DataFrame({"g": list("aabb"), "x": [1, 1, 2, 2]})
+    kinds = [variation(d, "x", "g") for d in (balanced, both, between)]
+    assert kinds == ["within", "both", "between"]
+    assert variation(pd.DataFrame({"g": list("ab"), "x": [3, 3]}), "x", "g") == "none"
+    words = prose.variation_words("within", "age", "child", "children")
+    assert "same mean age" in words and "between children cannot be estimated" in words
+    assert "told apart" in prose.variation_words("both", "SES", "school", "schools")
+    assert "within a child cannot" in prose.variation_words("between", "age", "child", "children")

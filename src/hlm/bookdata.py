@@ -201,7 +201,8 @@ _CURRENT: BookData | None = None
 #: as a reader of this build would type them: columns, coefficient names, labels, the
 #: reference level of w and the raw files (relative to the project root).
 SHOWN_ATTRIBUTES = ("y", "x", "w", "cluster", "cvar_x", "dvar_x", "sex", "female", "w_term", "xw_term",
-                    "w_reference", "cluster_label", "unit_label", "students", "schools")
+                    "w_reference", "cluster_label", "unit_label", "clusters_label", "units_label",
+                    "students", "schools")
 
 
 def shown_names() -> str:
@@ -217,10 +218,87 @@ def _shown_names() -> dict:
     for attr in SHOWN_ATTRIBUTES:
         value = getattr(_CURRENT.profile, attr)
         if isinstance(value, Path):
-            value = value.relative_to(_CURRENT.root).as_posix() if value.is_relative_to(_CURRENT.root) else str(value)
+            value = project_path(value, _CURRENT.root)
+            if value is None:  # outside the project: the code keeps `profile.students`, no machine path
+                continue
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             names.update({f"P.{attr}": value, f"profile.{attr}": value})
     return names
+
+
+def project_path(path, root=None) -> str | None:
+    """`path` relative to the project root, with forward slashes, or None outside the project."""
+    root = Path(root or ROOT).resolve()
+    path = Path(path)
+    path = (path if path.is_absolute() else root / path).resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else None
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    import hashlib
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_file(path, root=None) -> Markdown:
+    """An input file as the book names it: its path relative to the project root, or, for a
+    file outside the project, its name and SHA-256 (a book never shows the builder's file system)."""
+    rel = project_path(path, root)
+    if rel is not None:
+        return code(rel)
+    return md(f"`{Path(path).name}` (SHA-256 `{file_sha256(path)[:16]}…`, the start of its checksum)")
+
+
+#: w's label or column when it is the units' sex (a growth study compares the sexes)
+SEX_WORDS = ("sex", "gender")
+
+
+def sex_place(profile: Profile, students: pd.DataFrame) -> str:
+    """Where this build's data hold the units' sex, which the notes tabulate and plot within
+    clusters: 'unit' (a sex role that varies within clusters, as in the notes), 'w' (the sex is
+    w, the cluster-level variable: a sex role on w's column, or no sex role and w named sex),
+    'cluster' (a sex role constant within every cluster) or 'none' (no sex role)."""
+    if profile.has("sex"):
+        if "w" in profile.roles_of(profile.sex):
+            return "w"
+        varies = students.groupby(profile.cluster, observed=True)[profile.sex].nunique() > 1
+        return "unit" if bool(varies.any()) else "cluster"
+    w = profile.roles["w"]
+    return "w" if {w.label.casefold(), w.column.casefold()} & set(SEX_WORDS) else "none"
+
+
+def sex_note(profile: Profile, students: pd.DataFrame, what: str) -> str:
+    """Why this build leaves out `what` (e.g. 'the tables by sex'), which needs a sex that varies
+    within clusters, in the dataset's words; '' when the data have one."""
+    place = sex_place(profile, students)
+    cl, cls, un = profile.cluster_label, profile.clusters_label, profile.unit_label
+    if place == "w":
+        return (f"Here sex is the {cl}-level variable that the book compares (`{profile.w}`): each "
+                f"{cl} has a single sex, and a split by sex within {cls} would only repeat the split "
+                f"by {profile.label('w')}. This build therefore leaves out {what}.")
+    if place == "cluster":
+        return (f"Here sex does not vary within {cls}: each {cl} has a single sex, so there is no mix "
+                f"of sexes within a {cl} to show. This build therefore leaves out {what}.")
+    if place == "none":
+        return (f"The profile names no column for the sex of each {un} (the optional sex role), "
+                f"so this build leaves out {what}.")
+    return ""
+
+
+def notes_data(book: "BookData") -> bool:
+    """Whether this build reads the notes' own survey: the raw unit file of the notes' profile
+    (`hsb40` in the configuration)."""
+    notes = book.config.get("datasets", {}).get("hsb40")
+    if notes is None:
+        return False
+    ours = Path(book.profile.students).resolve()
+    theirs = Path(notes["students"])
+    theirs = (theirs if theirs.is_absolute() else Path(book.root) / theirs).resolve()
+    return ours == theirs
 
 
 def code_shown(code: str) -> Markdown:

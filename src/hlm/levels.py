@@ -42,6 +42,19 @@ def constant_columns(frame: pd.DataFrame, g: str) -> list[str]:
     return [c for c in frame.columns if c == g or (c in nunique and bool((nunique[c] <= 1).all()))]
 
 
+def variation(frame: pd.DataFrame, column: str, g: str, digits: int = 2) -> str:
+    """Where a numeric column varies: 'both' (between and within clusters), 'within' (its
+    cluster means print the same at `digits` decimals: a balanced design, where its between
+    effect cannot be estimated), 'between' (constant within every cluster) or 'none'."""
+    x = frame[column].astype(float)
+    means = x.groupby(frame[g], observed=True).mean()
+    flat_between = f"{means.min():.{digits}f}" == f"{means.max():.{digits}f}"
+    flat_within = bool((x.groupby(frame[g], observed=True).nunique() <= 1).all())
+    if flat_between and flat_within:
+        return "none"
+    return "within" if flat_between else "between" if flat_within else "both"
+
+
 def _mode(values: pd.Series):
     counts = values.value_counts(dropna=True, sort=False)
     if counts.empty:

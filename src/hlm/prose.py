@@ -222,3 +222,19 @@ def excerpt(text: str, cluster: str, keep: int = 3) -> str:
 def numbered_table(df: pd.DataFrame, caption: str, label: str) -> str:
     """A DataFrame as a Markdown pipe table with a numbered caption."""
     return f"{pipe_table(df)}\n: {caption} {{#{label}}}"
+
+
+# --- added by early ---
+def variation_words(kind: str, label: str, cluster: str, clusters: str) -> str:
+    """Where a variable varies, in words, and what that allows (`kind` from
+    `hlm.levels.variation`: 'both', 'within', 'between' or 'none')."""
+    if kind == "both":
+        return (f"{label} varies both between and within {clusters}, so its effect within a {cluster} "
+                f"and its effect between {clusters} can be told apart")
+    if kind == "within":
+        return (f"every {cluster} has the same mean {label}, so {label} varies only within {clusters} "
+                f"and its effect between {clusters} cannot be estimated")
+    if kind == "between":
+        return (f"{label} is constant within each {cluster}: it varies only between {clusters}, so its "
+                f"effect within a {cluster} cannot be estimated")
+    return f"{label} takes a single value, so none of its effects can be estimated"

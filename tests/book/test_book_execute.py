@@ -403,3 +403,27 @@ def test_cli_prints_book_errors_cleanly(tmp_path, monkeypatch, capsys):
     assert main(["chapter", "--dataset", "d", "--qmd", "report/bad.qmd", "--out", "build/d/book/bad.md"]) == 1
     err = capsys.readouterr().err
     assert "error: report/bad.qmd:3: `{r}` cells are not supported" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("expr", ["'hsb_students.csv'", "'(Intercept)'", "Md('*a*')"])
+def test_inline_value_inside_a_code_span_is_an_error(tmp_path, expr):
+    """`` ``{python} e`` `` shows the value literally: a str's Markdown escapes (hsb\\_students\\.csv,
+    \\(Intercept\\)) or a Markdown value's backticks would show on the page."""
+    text = ("# V {#sec-v}\n\n```{python}\n#| include: false\nclass Md(str):\n"
+            "    def _repr_markdown_(self):\n        return str(self)\n```\n\n"
+            f"The file ``{{python}} {expr}`` is read.\n")
+    root = write_project(tmp_path, {"v": text})
+    with pytest.raises(BookError, match=r"report/v.qmd:10: inline expression .* sits inside a code span"):
+        execute_chapter("report/v.qmd", root / "out/v.md", "d", root=root)
+
+
+def test_adjacent_inline_values_are_not_a_code_span(tmp_path):
+    text = "# V {#sec-v}\n\nA `{python} 'a'``{python} 'b'``{python} 'c'` and `{python} 'd'`.\n"
+    root = write_project(tmp_path, {"v": text})
+    execute_chapter("report/v.qmd", root / "out/v.md", "d", root=root)
+    assert "A abc and d." in (root / "out/v.md").read_text()
+
+
+def test_inline_text_escapes_only_markdown_characters():
+    from hlm.book.execute import inline_markdown
+    assert inline_markdown("text", "4 measurements, so (a-b)", "x", "e") == r"4 measurements, so \(a\-b\)"

@@ -157,3 +157,14 @@ def test_between_by_w_falls_back_to_cluster_means(inputs):
     np.testing.assert_allclose(out["by_w"]["Catholic"]["coef"], b, rtol=1e-9)
     given = {**fits, "between": {**fits["between"], "by_w": {"x": 1}, "diff": {"y": 2}}}
     assert between_by_w(given, levels) == {"by_w": {"x": 1}, "diff": {"y": 2}}
+
+
+def test_quantile_plot_never_plots_an_identifier(inputs):
+    """The cluster id and a unit id are names, not variables: no panel of theirs."""
+    students = inputs["students"].copy()
+    students["unit_id"] = [f"u{i}" for i in range(len(students))]
+    fig = render("quantile_plot", **{**inputs, "students": students})
+    titles = {ax.get_title() for ax in fig.axes if ax.get_visible()}
+    profile = inputs["profile"]
+    assert profile.cluster not in titles and "unit_id" not in titles
+    assert {profile.y, profile.x} <= titles

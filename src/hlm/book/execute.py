@@ -260,7 +260,17 @@ def _inline_values(outputs) -> list[list[str]]:
 
 
 #: What Quarto escapes in a str an inline expression returns (`asEscapedMarkdown`)
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+-.!])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+.!-])")  # "-" last: "+-." would be a range holding ","
+
+
+def in_code_span(text: str, inlines: list, i: int) -> bool:
+    """Whether the i-th inline expression of a prose chunk is wrapped in a code span of its
+    own (`` ``{python} expr`` ``): a backtick right before and right after it that do not
+    belong to the neighbouring inline expressions (`{python} a``{python} b` is two values)."""
+    _, _, start, end = inlines[i]
+    before = start > 0 and text[start - 1] == "`" and not (i > 0 and inlines[i - 1][3] == start)
+    after = end < len(text) and text[end] == "`" and not (i + 1 < len(inlines) and inlines[i + 1][2] == end)
+    return before and after
 
 
 def inline_markdown(kind: str, text: str, where: str, expr: str) -> str:
@@ -408,7 +418,12 @@ def _execute(chapter, job: ChapterJob, ctx: Context, runner: Runner | None) -> N
                     inline_values.update(_run_inlines(runner, ctx, chapter.pieces, piece))
                 values = inline_values[id(piece)]
                 pieces_out, last = [], 0
-                for (line, expr, start, end), (kind, value) in zip(piece.inlines, values):
+                for i, ((line, expr, start, end), (kind, value)) in enumerate(zip(piece.inlines, values)):
+                    if kind in ("text", "markdown") and in_code_span(text, piece.inlines, i):
+                        raise BookError(
+                            f"{ctx.rel}:{line}: inline expression `{expr}` sits inside a code span"
+                            " (``{python} ...``), which shows its value literally, Markdown escapes and"
+                            " backticks included; drop the outer backticks and return code(...)")
                     pieces_out += [text[last:start], inline_markdown(kind, value, f"{ctx.rel}:{line}", expr)]
                     last = end
                 pieces_out.append(text[last:])

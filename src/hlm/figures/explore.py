@@ -15,10 +15,21 @@ DERIVED = {"row", "n", "sex_comp", "sex_cat", "sid"}
 MAX_QUANTILES = 1000
 
 
+def is_id(students: pd.DataFrame, column: str, profile) -> bool:
+    """Whether a column identifies rows or clusters rather than measuring anything: the cluster
+    id, or a column other than a float that holds a different value on every row (a unit id)."""
+    if column == profile.cluster:
+        return True
+    values = students[column]
+    return not pd.api.types.is_float_dtype(values) and values.nunique(dropna=False) == len(values) > 1
+
+
 def _variables(students: pd.DataFrame, profile) -> list[str]:
-    """The raw columns (derived ones left out), the response and x first."""
+    """The raw columns that are variables (derived ones and identifiers left out), the response
+    and x first."""
     cols = [c for c in students.columns
-            if c not in DERIVED and not c.startswith(("cvar_", "dvar_")) and not c.startswith("_")]
+            if c not in DERIVED and not c.startswith(("cvar_", "dvar_")) and not c.startswith("_")
+            and not is_id(students, c, profile)]
     first = [c for c in (profile.y, profile.x) if c in cols]
     return first + [c for c in cols if c not in first]
 

@@ -217,8 +217,8 @@ def _add(name, func, fits=(), tables=(STUDENTS,), needs=(), caption="", number=N
 
 # ---- looking at the data
 _add("quantile_plot", "explore.quantile_plot", number=1, group="data", caption=(
-    "Every variable of the {u}-level table, sorted from smallest to largest and plotted against "
-    "its quantile rank: flat stretches are repeated values, steps are categories, and the "
+    "Every variable of the {u}-level table (the ids left out), sorted from smallest to largest and "
+    "plotted against its quantile rank: flat stretches are repeated values, steps are categories, and the "
     "{c}-level variables show as long runs shared by all {us} of a {c}."))
 _add("trellis", "explore.trellis", fits=("fe_lines",), number=2, group="data", caption=(
     "{y} against {x} in each {c}, with the {c}'s least-squares line. Panels are in informative-id "
