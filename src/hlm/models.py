@@ -141,7 +141,7 @@ def failure_record(spec: ModelSpec, err: BaseException) -> dict:
 
 
 #: What an absent optional role is, in the words of a status.
-ROLE_WORDS = {"z": "a second binary variable of the units, like HSB's Minority"}
+ROLE_WORDS = {"z": "a second binary variable of the units, besides w"}
 
 
 def absent_role_record(spec: ModelSpec, absent: list[str], profile: Profile) -> dict:
