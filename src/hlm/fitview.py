@@ -258,7 +258,10 @@ class FitView:
         f = self.fit(name)
         if "error" in f:
             return "not available (the fit failed)"
-        what = {k: "intercepts" if k == "(Intercept)" else f"{k} slopes" for k in f["re_sd"]}
+        P = self.profile
+        xl = P.label("x")
+        names = {P.x: xl, P.dvar_x: f"{xl} (centred within {P.cluster_label})"}
+        what = {k: "intercepts" if k == "(Intercept)" else f"{names.get(k, k)} slopes" for k in f["re_sd"]}
         parts = [f"SD of the {self.profile.cluster_label} {what[k]} {num(v, 3)}" for k, v in f["re_sd"].items()]
         if len(f["re_names"]) > 1:
             parts.append(f"their correlation {num(f['re_cor'][0][1], 3)}")
