@@ -154,3 +154,9 @@ def test_slope_verdict_holds_for_any_number_of_clusters():
     v = FitView(book())
     assert "this many" not in v.verdict(0.5) and "not evidence that they are equal" in v.verdict(0.5)
     assert v.verdict(0.001).endswith("between schools.") and v.verdict(float("nan")) == ""
+
+
+def test_a_rise_under_one_percent_is_still_called_a_rise():
+    from hlm.fitview import variance_change
+    text = variance_change(17.399, 17.445, "the variance", "SES")
+    assert "rises from 17.399 to 17.445 (by less than 1%)" in text and "no change" not in text

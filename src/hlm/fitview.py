@@ -60,7 +60,8 @@ def variance_change(before: float, after: float, what: str, by: str, digits: int
         if num(r, 0) == "0":
             return f"{what} drops from {a} to {b}, by less than 1%"
         return f"{what} drops from {a} to {b}: {by} accounts for {num(r, 0)}% of it"
-    return f"{what} rises from {a} to {b} ({reduction_text(before, after, what)}), so {by} accounts for none of it"
+    rise = "by less than 1%" if num(-r, 0) == "0" else reduction_text(before, after, what)
+    return f"{what} rises from {a} to {b} ({rise}), so {by} accounts for none of it"
 
 
 def position(v: float, a: float, b: float, a_name: str, b_name: str, digits: int = 2) -> str:
