@@ -106,3 +106,57 @@ def test_wald_on_a_record_matches_the_engine(students40):
     assert row["estimate"] == pytest.approx(res.fixef[2] + res.fixef[3])
     with pytest.raises(ValueError, match="no coefficient matches"):
         matching(res.x_names, "Minority")
+
+
+# --- words that hold on any data (issue "true words for any data") ------------------------------
+
+def test_gap_and_amount_use_the_unit_and_say_when_there_is_no_difference():
+    from hlm.fitview import amount, gap
+    assert amount(-1.234, "points") == "1.23 points" and amount(1.5) == "1.50"
+    assert gap(1.17, "points") == "1.17 points higher" and gap(-0.4, "") == "0.40 lower"
+    assert gap(0.001, "mm") == "at the same level" and gap(float("nan")) == "not estimated"
+
+
+def test_variance_change_names_a_rise_a_drop_and_a_zero_base():
+    from hlm.fitview import variance_change
+    assert variance_change(0.661, 0.394, "the variance", "sex") == \
+        "the variance drops from 0.661 to 0.394: sex accounts for 40% of it"
+    up = variance_change(0.661, 1.6, "the variance", "age")
+    assert up.startswith("the variance rises from 0.661 to 1.600") and "accounts for none of it" in up
+    assert "does not change" in variance_change(0.5, 0.5001, "v", "w")
+    assert "estimated at 0 in both models" in variance_change(0.0, 0.0, "v", "w")
+    assert "nothing to reduce" in variance_change(0.0, 0.2, "v", "w")  # never a ZeroDivisionError
+
+
+def test_position_of_an_estimate_between_two_others():
+    from hlm.fitview import position
+    assert position(2.4, 2.2, 4.0, "within effect", "between effect") == \
+        "lies between them, closer to the within effect"
+    assert position(3.9, 2.2, 4.0, "within effect", "between effect").endswith("between effect")
+    assert position(5.0, 2.2, 4.0, "a", "b") == "lies outside the interval between them"
+    assert position(1.0, 1.0, 1.0, "a", "b").startswith("is the same as both")
+    # mirrored data (every effect flips sign): the same words
+    assert position(-2.4, -2.2, -4.0, "within effect", "between effect") == \
+        "lies between them, closer to the within effect"
+
+
+def test_x_spread_flags_balanced_and_within_constant_designs():
+    import pandas as pd
+    from hlm.fitview import x_spread
+    prof = SimpleNamespace(x="x", cluster="c")
+    balanced = pd.DataFrame({"c": [1, 1, 2, 2], "x": [8.0, 10.0, 8.0, 10.0]})
+    assert x_spread(balanced, prof)["no_between"] and not x_spread(balanced, prof)["no_within"]
+    constant = pd.DataFrame({"c": [1, 1, 2, 2], "x": [1.0, 1.0, 3.0, 3.0]})
+    assert x_spread(constant, prof)["no_within"] and not x_spread(constant, prof)["no_between"]
+
+
+def test_slope_verdict_holds_for_any_number_of_clusters():
+    v = FitView(book())
+    assert "this many" not in v.verdict(0.5) and "not evidence that they are equal" in v.verdict(0.5)
+    assert v.verdict(0.001).endswith("between schools.") and v.verdict(float("nan")) == ""
+
+
+def test_a_rise_under_one_percent_is_still_called_a_rise():
+    from hlm.fitview import variance_change
+    text = variance_change(17.399, 17.445, "the variance", "SES")
+    assert "rises from 17.399 to 17.445 (by less than 1%)" in text and "no change" not in text

@@ -317,3 +317,16 @@ def test_a_model_using_an_absent_role_is_explained_not_fitted(students40, hsb40,
     assert rec["fixed"] == "y ~ x * w + w * z + cvar_x + cvar_z"  # role names: nothing to substitute
     assert "warning" not in capsys.readouterr().err
     assert models.fit_model(config, "mino_ri", hsb40, students40)["status"]["state"] == "fitted"
+
+
+def test_a_column_zero_up_to_rounding_is_not_identified(students40, hsb40, config, capsys):
+    """x constant within every cluster: the within-cluster deviation is 0 up to rounding, which
+    can slip past the engine's collinearity check; the fit is a record saying why instead."""
+    d = students40.copy()
+    d[hsb40.x] = d.groupby(hsb40.cluster)[hsb40.x].transform("mean")
+    d[hsb40.dvar_x] = (d[hsb40.x] - d[hsb40.cvar_x]) * 1e-3 + 1e-17  # rounding noise, never exactly 0
+    d[hsb40.dvar_x] = 1e-16 * np.sign(d[hsb40.dvar_x])
+    rec = models.fit_model(config, "ctx_cwg", hsb40, d)
+    assert rec["status"]["state"] == "not_fitted" and "identically zero" in rec["error"]
+    assert "does not vary within any school" in rec["status"]["why"]
+    assert models.zero_columns(students40, models.model_spec(config, "ctx_cwg", hsb40), hsb40) == []

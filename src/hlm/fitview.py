@@ -17,9 +17,103 @@ import pandas as pd
 from hlm.bookdata import Markdown, code, md, num, pfmt, pval
 from hlm.effects import predictions, wald_test
 from hlm.prose import excerpt as _excerpt
-from hlm.prose import verdict as _verdict
+from hlm.prose import reduction, reduction_text, same
 
 NAN = float("nan")
+
+
+# --- words for values that hold on any data (balanced, mirrored, huge, degenerate) ----------------
+
+def amount(v: float, unit: str = "", digits: int = 2) -> str:
+    """|v| with y's unit when the profile has one: '1.17 points', '1.17'."""
+    return num(abs(v), digits) + (f" {unit}" if unit else "")
+
+
+def gap(v: float, unit: str = "", digits: int = 2, pos: str = "higher", neg: str = "lower",
+        zero: str = "at the same level") -> str:
+    """A signed difference in words: '1.17 points higher', '0.40 lower', or `zero` when it prints as 0."""
+    if not v == v:
+        return "not estimated"
+    if num(abs(v), digits) == num(0.0, digits):
+        return zero
+    return f"{amount(v, unit, digits)} {pos if v > 0 else neg}"
+
+
+def variance_change(before: float, after: float, what: str, by: str, digits: int = 3) -> str:
+    """How a variance component moves when a model gains `by` (a predictor), in words that hold
+    on any data: '... drops from 0.661 to 0.394: sex accounts for 40% of it'; a rise is called a
+    rise (the share is then not a share), and a variance estimated at 0 in the first model leaves
+    nothing to reduce."""
+    a, b = num(before, digits), num(after, digits)
+    if not (before == before and after == after):
+        return f"{what} cannot be compared (a fit is missing)"
+    zero = num(0.0, digits)
+    if a == zero:  # nothing to reduce
+        if b == zero:
+            return (f"{what} is estimated at 0 in both models, so there is nothing for {by} to "
+                    "account for")
+        return f"{what} goes from {a} to {b}: {reduction_text(0.0, after, what)}"
+    if a == b:
+        return f"{what} does not change ({a})"
+    r = reduction(before, after)
+    if r > 0:
+        if num(r, 0) == "0":
+            return f"{what} drops from {a} to {b}, by less than 1%"
+        return f"{what} drops from {a} to {b}: {by} accounts for {num(r, 0)}% of it"
+    rise = "by less than 1%" if num(-r, 0) == "0" else reduction_text(before, after, what)
+    return f"{what} rises from {a} to {b} ({rise}), so {by} accounts for none of it"
+
+
+def position(v: float, a: float, b: float, a_name: str, b_name: str, digits: int = 2) -> str:
+    """Where `v` lies relative to two estimates `a` and `b`, as printed."""
+    if not all(t == t for t in (v, a, b)):
+        return "cannot be placed (an estimate is missing)"
+    if same(a, b, digits):
+        return (f"is the same as both ({num(a, digits)})" if same(v, a, digits)
+                else f"differs from both, which are the same ({num(a, digits)})")
+    if same(v, a, digits):
+        return f"is the same as the {a_name}"
+    if same(v, b, digits):
+        return f"is the same as the {b_name}"
+    if min(a, b) <= v <= max(a, b):
+        da, db = abs(v - a), abs(v - b)
+        if num(da, digits) == num(db, digits):
+            return "lies halfway between them"
+        return f"lies between them, closer to the {a_name if da < db else b_name}"
+    return "lies outside the interval between them"
+
+
+def x_spread(students: pd.DataFrame, profile) -> dict:
+    """How x varies between and within clusters: the range and SD of the cluster means, the SD
+    of the deviations from them, and flags for the designs that make a contextual model
+    undefined (`no_between`: every cluster has the same mean x, as in a balanced design;
+    `no_within`: x is constant within every cluster)."""
+    x = students[profile.x].astype(float)
+    means = x.groupby(students[profile.cluster]).transform("mean")
+    cm = x.groupby(students[profile.cluster]).mean()
+    dev = x - means
+    scale = max(float(x.abs().max()), 1.0)
+    lo, hi = float(cm.min()), float(cm.max())
+    return {"lo": lo, "hi": hi, "sd_between": float(cm.std(ddof=1)) if len(cm) > 1 else 0.0,
+            "sd_within": float(dev.std(ddof=1)) if len(dev) > 1 else 0.0,
+            "no_between": (hi - lo) <= 1e-9 * scale, "no_within": float(dev.abs().max()) <= 1e-9 * scale}
+
+
+def slope_test_verdict(p: float, clusters: str) -> str:
+    """What a test of a random slope says, in words that hold for any number of clusters."""
+    if not p == p:
+        return ""
+    if p >= 0.1:
+        return ("With a p-value this large, sampling error alone could produce the spread of the "
+                "estimated slopes, so the test finds no clear evidence that the true slopes differ. "
+                "That is not evidence that they are equal: a slope variance of moderate size can go "
+                "undetected, the more easily the fewer the " + clusters + " and the fewer the "
+                "observations in each.")
+    if p >= 0.05:
+        return ("The evidence that the true slopes differ is weak: the p-value is above the "
+                "usual 5% threshold, but not by much.")
+    return ("The spread of the estimated slopes is larger than sampling error alone would readily "
+            "produce: the test finds clear evidence that the true slopes differ between " + clusters + ".")
 
 
 def lincomb(fit: dict, weights: dict) -> tuple[float, float]:
@@ -165,7 +259,10 @@ class FitView:
         f = self.fit(name)
         if "error" in f:
             return "not available (the fit failed)"
-        what = {k: "intercepts" if k == "(Intercept)" else f"{k} slopes" for k in f["re_sd"]}
+        P = self.profile
+        xl = P.label("x")
+        names = {P.x: xl, P.dvar_x: f"{xl} (centred within {P.cluster_label})"}
+        what = {k: "intercepts" if k == "(Intercept)" else f"{names.get(k, k)} slopes" for k in f["re_sd"]}
         parts = [f"SD of the {self.profile.cluster_label} {what[k]} {num(v, 3)}" for k, v in f["re_sd"].items()]
         if len(f["re_names"]) > 1:
             parts.append(f"their correlation {num(f['re_cor'][0][1], 3)}")
@@ -217,7 +314,7 @@ class FitView:
 
     def verdict(self, p: float) -> str:
         """What a test of a random slope says, in words."""
-        return _verdict(p, self.profile.clusters_label)
+        return slope_test_verdict(p, self.profile.clusters_label)
 
     def excerpt(self, text: str, keep: int = 3) -> str:
         """A fit summary with the per-cluster rows cut (see :func:`hlm.prose.excerpt`)."""

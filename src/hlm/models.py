@@ -30,7 +30,7 @@ from hlm.cli import progress
 from hlm.catalog import ModelSpec, lmm_names, model_spec
 from hlm.config import Profile, add_profile_args
 from hlm.sample import profile_from_args
-from hlm.errors import DataError
+from hlm.errors import DataError, ModelError
 from hlm.fitstatus import diagnose, status_of
 from hlm.io import read_json, write_json
 from hlm.rprint import align, fmt_p
@@ -107,10 +107,30 @@ def engine_fit(cfg: dict, name: str, profile: Profile, students: pd.DataFrame):
     return fit(students, **lmm_call(spec, profile, spec.method or "REML")[1])
 
 
+def zero_columns(students: pd.DataFrame, spec: ModelSpec, profile: Profile) -> list[str]:
+    """The numeric columns a model uses that are 0 for every unit up to rounding (e.g. the
+    deviation of x from its cluster mean when x is constant within every cluster): their
+    coefficients are not identified, though rounding noise can hide it from the engine's
+    collinearity check and yield estimates in the 1e15."""
+    scale = max(1.0, float(students[profile.x].abs().max())) if profile.x in students else 1.0
+    out = []
+    for c in formula_columns(spec.fixed, spec.random):
+        if c in students and pd.api.types.is_numeric_dtype(students[c]) and not pd.api.types.is_bool_dtype(students[c]):
+            if float(students[c].abs().max()) <= 1e-9 * scale:
+                out.append(c)
+    return out
+
+
 def fit_lmm(spec: ModelSpec, students: pd.DataFrame, profile: Profile, method: str | None = None) -> dict:
     """Fit a mixed model with the engine: its JSON with our model, label, call and ``glh``."""
     from hlm.lmm import fit
 
+    zero = zero_columns(students, spec, profile)
+    if zero:
+        why = (f": {profile.label('x')} does not vary within any {profile.cluster_label}"
+               if profile.dvar_x in zero else "")
+        raise ModelError(f"{', '.join(repr(c) for c in zero)} identically zero on these data{why}, so "
+                         "the coefficients of these columns are not identified")
     method = method or spec.method or "REML"
     call, kwargs = lmm_call(spec, profile, method)
     res = fit(students, **kwargs)
@@ -141,7 +161,7 @@ def failure_record(spec: ModelSpec, err: BaseException) -> dict:
 
 
 #: What an absent optional role is, in the words of a status.
-ROLE_WORDS = {"z": "a second binary variable of the units, like HSB's Minority"}
+ROLE_WORDS = {"z": "a second binary variable of the units, besides w"}
 
 
 def absent_role_record(spec: ModelSpec, absent: list[str], profile: Profile) -> dict:

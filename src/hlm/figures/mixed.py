@@ -126,18 +126,27 @@ def ow_shrinkage(students, schools=None, fits=None, profile=None) -> Figure:
     fig, axes = new_figure(height=4.0)
     ax = axes[0, 0]
     ax.axhline(gls, color=GLS_C, lw=2, label=r"GLS estimate $\hat{\gamma}_{00}$")
-    ax.plot(tab["n"], tab["blue"], "o", color=BLUE_C, ms=5.5, label="BLUE")
-    ax.plot(tab["n"], tab["blup"], "o", color=BLUP_C, ms=4, label="BLUP")
+    # every cluster of the same size: sample size is a constant, no axis; spread the clusters
+    # across in order of their BLUE instead, and say so on the axis
+    equal = tab["n"].nunique() == 1
+    tab = tab.sort_values("blue").assign(at=np.arange(1, len(tab) + 1)) if equal else tab.assign(at=tab["n"])
+    ax.plot(tab["at"], tab["blue"], "o", color=BLUE_C, ms=5.5, label="BLUE")
+    ax.plot(tab["at"], tab["blup"], "o", color=BLUP_C, ms=4, label="BLUP")
     tiny = 0.015 * float(np.ptp(np.r_[tab["blue"], tab["blup"]]) or 1.0)
     for r in tab.itertuples():
         if abs(r.blup - r.blue) > tiny:  # shorter moves: the two dots already touch
-            ax.annotate("", xy=(r.n, r.blup), xytext=(r.n, r.blue),
+            ax.annotate("", xy=(r.at, r.blup), xytext=(r.at, r.blue),
                         arrowprops={"arrowstyle": "-|>", "mutation_scale": 7, "color": BLACK, "lw": 0.8,
                                     "shrinkA": 0, "shrinkB": 0})
     handles, _ = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color=BLACK, lw=1, marker=">", ms=4, label="shrinkage"))
     fig.legend(handles=handles, loc="outside upper center", ncol=4, fontsize=8, frameon=False)
-    ax.set_xlabel(f"{profile.cluster_label} sample size")
+    if equal:
+        n = int(tab["n"].iloc[0])
+        ax.set_xlabel(f"{profile.clusters_label} in order of BLUE (all of {n:,} "
+                      f"{profile.unit_label if n == 1 else profile.units_label})")
+    else:
+        ax.set_xlabel(f"{profile.cluster_label} sample size")
     ax.set_ylabel(y_name(profile))
     return fig
 

@@ -155,14 +155,15 @@ _ALTS = {
     "ow_resid_fitted": ("Scatterplot of standardized residuals (up) against fitted values (across): the "
                         "points stand in vertical stripes, one per {c}, around a black line at zero."),
     "ow_by_school": ("Strip chart of every {u}'s {y} (up): a column of grey dots per {c} (across, "
-                     "labelled with {c} ids), crossed by three close horizontal lines, green, black and "
+                     "labelled with {c} ids), crossed by three horizontal lines, green, black and "
                      "vermillion."),
-    "ow_by_school_zoom": ("The same strip chart with the vertical axis zoomed in until the three "
-                          "horizontal lines, green, black and vermillion, stand apart."),
+    "ow_by_school_zoom": ("The same strip chart with the vertical axis zoomed in on the three "
+                          "horizontal lines, green, black and vermillion."),
     "ow_blue_blup": ("Dot chart with one column per {c} (across) and {y} up: a blue dot and a smaller "
                      "vermillion dot joined by a grey segment, around a horizontal green line."),
-    "ow_shrinkage": ("Scatterplot of {y} (up) against {c} sample size (across): pairs of blue and "
-                     "vermillion dots joined by small black arrows pointing toward a horizontal green line."),
+    "ow_shrinkage": ("Scatterplot of {y} (up) against {c} sample size (across; the {cs} in order of "
+                     "their BLUE when all have the same size): pairs of blue and vermillion dots joined by "
+                     "small black arrows pointing toward a horizontal green line."),
     "rs_blup_lines": ("Two panels, one per {w}, of {y} against {x}: many thin coloured segments, one per "
                       "{c}, and one thick black line in each."),
     "rs_beta": ("Two panels of lines as points, one per {w} ({beta}): a blue and a vermillion cloud of "
@@ -313,15 +314,16 @@ _add("ow_blue_blup", "mixed.ow_blue_blup", fits=("oneway",), group="mixed", capt
     "For each {c}, the BLUE (its sample mean, blue) and the BLUP (orange), which is pulled toward "
     "the GLS estimate of the overall mean."), large=_SUBSET_REST)
 _add("ow_shrinkage", "mixed.ow_shrinkage", fits=("oneway",), group="mixed", caption=(
-    "Shrinkage against {c} sample size: each arrow goes from a {c}'s BLUE to its BLUP, toward the "
-    "GLS estimate. Arrows are longer for BLUEs far from the mean and for small {cs}."), large=_SUBSET_REST)
+    "Shrinkage: each arrow goes from a {c}'s BLUE to its BLUP, toward the GLS estimate, with the "
+    "{cs} spread across by sample size (by BLUE when all have the same size). Arrows are longer for "
+    "BLUEs far from the mean and for {cs} with fewer {us}."), large=_SUBSET_REST)
 _add("rs_blup_lines", "mixed.rs_blup_lines", fits=("ints_slopes",), number=18, group="mixed", caption=(
     "Each {c}'s BLUP line from the model with random intercepts and {x} slopes and {w} effects "
     "on both, with the estimated mean line of each {w}."), large=_SUBSET_REST)
 _add("rs_beta", "mixed.rs_beta", fits=("ints_slopes", "fe_lines"), number=19, group="mixed", caption=(
     "Beta space: the {cs}' least-squares lines (BLUEs, blue) and BLUPs (orange), each cloud with its "
-    "dispersion ellipse, and each {w}'s estimated mean line (green) with the ellipse of G. As "
-    "theory predicts, the BLUPs tend to vary less than G and the BLUEs more, especially in slope."),
+    "dispersion ellipse, and each {w}'s estimated mean line (green) with the ellipse of G. On "
+    "average over samples, the BLUPs vary less than G and the BLUEs more."),
      large=_SUBSET_REST)
 
 
