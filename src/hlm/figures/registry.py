@@ -367,8 +367,8 @@ _add("lab_g_ellipse", "lab.lab_g_ellipse", fits=_IS, group="lab", caption=(
     "The estimated variance G of the random intercepts and {x} slopes as ellipses centred at 0 that "
     "contain 50% (dashed) and 95% (solid) of the true deviations of the {cs} under normality, with the "
     "BLUPs (blue for the reference {w}, vermillion for the other), which shrink inside. The box gives "
-    "G's eigenvalues: a ratio of smallest to largest near 0 means an ellipse nearly flat, a G close "
-    "to singular."))
+    "G's eigenvalues and the ratio of the smallest to the largest, which changes with the units of {x}; "
+    "a ratio of exactly 0 is a singular G, a flat ellipse."))
 _add("lab_w_bands", "lab.lab_w_bands", fits=_IS, group="lab", caption=(
     "The estimated difference in {y} between the two {ws} as a function of {x} (a line, because of "
     "the {x}-by-{w} interaction), with a 95% pointwise band (darker) and a 95% Scheffé band (lighter) "
