@@ -23,6 +23,7 @@ from hlm.residuals import standardized_blups
 MODEL = "ints_slopes"
 INFLUENCE = f"influence/{MODEL}"  # its Lab record
 EXTREMES = 3  # points named in the QQ plots and the influence plot
+FLAGGED = 5   # DFBETAS beyond 2/sqrt(J) drawn in vermillion: at most this many per coefficient
 
 
 # ---------------------------------------------------------------- shared pieces (also lab.py)
@@ -386,14 +387,17 @@ def dx_influence(students, schools=None, fits=None, profile=None) -> Figure:
 
 
 def _dfbetas(ax, rows, terms, J):
-    """A strip of DFBETAS per coefficient, |DFBETAS| > 2/sqrt(J) in vermillion."""
+    """A strip of DFBETAS per coefficient, |DFBETAS| > 2/sqrt(J) in vermillion (the FLAGGED largest at
+    most: with thousands of clusters the cut-off flags hundreds whatever their influence)."""
     cut = 2 / np.sqrt(max(J, 1))
     rng = np.random.default_rng(0)  # fixed jitter: the same picture every time
     for i, term in enumerate(terms):
         v = np.array([r.get("dfbetas", {}).get(term, np.nan) for r in rows], dtype=float)
         v = v[np.isfinite(v)]
         x = i + rng.uniform(-0.18, 0.18, v.size)
-        big = np.abs(v) > cut
+        # beyond the cut, and among the FLAGGED largest: 2/sqrt(J) flags a fixed share of many clusters
+        rank = np.argsort(np.argsort(-np.abs(v), kind="stable"), kind="stable")
+        big = (np.abs(v) > cut) & (rank < FLAGGED)
         ax.plot(x[~big], v[~big], "o", color=BLUE, ms=3, alpha=0.6, mew=0)
         ax.plot(x[big], v[big], "o", color=VERMILLION, ms=4, mew=0)
     for s in (-cut, cut):

@@ -362,7 +362,8 @@ _add("dx_influence", "diagnostics.dx_influence", fits=_IS, lab=("influence/ints_
               "the one-step deletion: the text says which). "
               "Left, Cook's distance of every {c}, largest at the top, with the usual flag 4/J (dashed; J "
               "{cs}) and the three largest labelled. Right, the DFBETAS of each coefficient, the change "
-              "in the estimate in standard errors; points beyond ±2/√J (dashed) are vermillion."))
+              "in the estimate in standard errors; points beyond ±2/√J (dashed) are vermillion, at most the five "
+              "largest of each coefficient."))
 _add("lab_g_ellipse", "lab.lab_g_ellipse", fits=_IS, group="lab", caption=(
     "The estimated variance G of the random intercepts and {x} slopes as ellipses centred at 0 that "
     "contain 50% (dashed) and 95% (solid) of the true deviations of the {cs} under normality, with the "
