@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib import cbook
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from hlm.figures._base import (BLACK, BLUE, GREY, VERMILLION, MissingInput, abline, cluster_ids, cluster_table,
@@ -280,6 +281,7 @@ def dx_resid_level2(students, schools=None, fits=None, profile=None) -> Figure:
         smooth(ax, d["cvar_x"], d["resid"])
         ax.set_title(w_title(profile, lv))
         ax.set_xlabel(f"{profile.cluster_label} mean of {x_name(profile)}")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # half-width panels: fewer ticks, no overlap
         if len(d) and constant(d["cvar_x"]):
             constant_note(ax, float(d["cvar_x"].iloc[0]), f"the {profile.cluster_label} mean of {x_name(profile)}")
     axes[0, 0].set_ylabel("standardized residual")
@@ -340,6 +342,7 @@ def dx_blup_level2(students, schools=None, fits=None, profile=None) -> Figure:
         drawn_any |= smooth(ax, tab["mean_x"], tab[name]) is not None
         ax.set_title(re_label(name, profile))
         ax.set_xlabel(f"{profile.cluster_label} mean of {x_name(profile)}")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.set_ylabel("BLUP")
         if constant(tab["mean_x"]):
             constant_note(ax, float(tab["mean_x"].iloc[0]), f"the {profile.cluster_label} mean of {x_name(profile)}")
