@@ -79,3 +79,43 @@ def test_build_summary_lists_problem_models(tmp_path: Path):
     assert "bad: could not be fitted: E: nope" in text and "ok" not in text.replace("book", "")
     (tmp_path / "bad.json").unlink()
     assert build_summary(tmp_path) == ""
+
+
+# --- the shape of a singular G, from its eigenvalues -----------------------------------------
+
+def test_g_geometry_of_the_notes_pancake():
+    """mino_rs_z on hsb40: eigenvalues 1.668, 0.209 and ~0, a plane (rank 2 of 3), and no
+    correlation of +-1 (-0.447, 0.987, -0.298): the words must not say 'line' or '+-1'."""
+    from hlm.fitstatus import g_geometry, geometry_words
+
+    G = [[1.4557312937883056, -0.2762457721051662, 0.476327116355571],
+         [-0.27624577210516627, 0.2618560899676701, -0.06107612842047207],
+         [0.476327116355571, -0.06107612842047205, 0.15996103503059897]]
+    names = ["(Intercept)", "SES", "MinorityYes"]
+    geo = g_geometry(G, names)
+    assert geo["q"] == 3 and geo["rank"] == 2 and not geo["perfect"]
+    assert geo["eigenvalues"][0] == pytest.approx(1.66835, rel=1e-4)
+    assert geo["correlations"][("(Intercept)", "MinorityYes")] == pytest.approx(0.98709, rel=1e-4)
+    text = geometry_words(G, names, "school")
+    assert "rank is 2 of 3" in text and "plane" in text and "pancake" in text
+    assert "line" not in text and "No estimated correlation is \u00b11" in text
+
+
+def test_g_geometry_of_a_line_and_of_a_full_rank_g():
+    from hlm.fitstatus import g_geometry, geometry_words
+
+    line = [[1.0, -0.5], [-0.5, 0.25]]
+    geo = g_geometry(line, ["(Intercept)", "x"])
+    assert geo["rank"] == 1 and geo["perfect"] == [("(Intercept)", "x")]
+    text = geometry_words(line, ["(Intercept)", "x"], "child")
+    assert "rank is 1 of 2" in text and "a line through 0" in text and "\u22121.000" in text
+    assert g_geometry([[2.0, 0.3], [0.3, 1.0]])["rank"] == 2
+    assert g_geometry([[0.0, 0.0], [0.0, 0.0]])["rank"] == 0
+
+
+def test_singular_status_words_come_from_g(balanced):
+    d, prof = balanced
+    rec = {"converged": True, "singular": True, "re_names": ["(Intercept)", "SES"],
+           "re_sd": {"(Intercept)": 1.0, "SES": 0.5}, "sigma": 6.0, "G": [[1.0, 0.5], [0.5, 0.25]]}
+    st = diagnose(rec, d, prof)
+    assert st["state"] == "singular" and "rank is 1 of 2" in st["why"] and "+1.000" not in st["why"]

@@ -164,6 +164,76 @@ def diagnose_failure(message: str, students: pd.DataFrame, profile: Profile) -> 
     return {"state": "not_fitted", "why": why, "remedy": remedy}
 
 
+# the relative size below which an eigenvalue of G is 0: the fit's singular flag is a diagonal of
+# the relative covariance factor below 1e-10 (hlm.lmm.results), i.e. an eigenvalue of G below
+# about 1e-20 sigma^2; anything above this is a genuine, if small, variance
+G_RANK_TOL = 1e-8
+PERFECT_COR = 1 - 1e-6  # a correlation that prints as +-1.000000
+
+
+def g_geometry(G, names=None, tol: float = G_RANK_TOL) -> dict:
+    """The shape of a random-effects covariance matrix G from its eigenvalues: its dimension q,
+    its rank (eigenvalues above `tol` times the largest), the eigenvalues (largest first, tiny
+    negative ones from rounding set to 0), the correlations of each pair with a positive
+    variance, and the pairs whose correlation is +-1.
+
+    Rank q - 1 of a 2x2 G is a line (the correlation is +-1); rank 2 of a 3x3 G is a plane
+    through 0, the flat 'pancake', on which no correlation need be +-1."""
+    import numpy as np
+
+    G = np.atleast_2d(np.asarray(G, float))
+    q = G.shape[0]
+    names = list(names) if names is not None else [f"b{i}" for i in range(q)]
+    ev = np.sort(np.clip(np.linalg.eigvalsh((G + G.T) / 2), 0, None))[::-1]
+    top = float(ev[0]) if q else 0.0
+    rank = int(np.sum(ev > tol * top)) if top > 0 else 0
+    sd = np.sqrt(np.clip(np.diag(G), 0, None))
+    cors, perfect = {}, []
+    for i in range(q):
+        for j in range(i + 1, q):
+            if sd[i] > 0 and sd[j] > 0 and sd[i] > np.sqrt(tol * top) and sd[j] > np.sqrt(tol * top):
+                c = float(np.clip(G[i, j] / (sd[i] * sd[j]), -1, 1))
+                cors[(names[i], names[j])] = c
+                if abs(c) > PERFECT_COR:
+                    perfect.append((names[i], names[j]))
+    return {"q": q, "rank": rank, "eigenvalues": [float(v) for v in ev], "correlations": cors,
+            "perfect": perfect}
+
+
+_SHAPE = {0: "a single point, 0 (no random variation at all)", 1: "a line through 0",
+          2: "a plane through 0 (a flat 'pancake')"}
+
+
+def geometry_words(G, names, cluster_label: str, effect_name=None, tol: float = G_RANK_TOL) -> str:
+    """What a G of deficient rank means, computed from its eigenvalues (see g_geometry): its rank,
+    the shape the random effects lie on, and which correlations (if any) are +-1.
+    `effect_name(name)` words a random effect ('intercepts', 'SES slopes')."""
+    geo = g_geometry(G, names, tol)
+    q, r = geo["q"], geo["rank"]
+    word = effect_name or (lambda k: "intercept" if k == "(Intercept)" else k)
+    ev = ", ".join(_fmt(v) if v > tol * geo["eigenvalues"][0] else "0" for v in geo["eigenvalues"])
+    shape = _SHAPE.get(r, f"a subspace of dimension {r}")
+    lost = q - r
+    text = (f"the estimated covariance matrix G of the {cluster_label} random effects has eigenvalues {ev}, "
+            f"so its rank is {r} of {q}: the random effects lie on {shape}"
+            + (f" inside their {q}-dimensional space" if q > 2 and r > 0 else "")
+            + (", and one combination of them has" if lost == 1 else f", and {lost} combinations of them have")
+            + " no variance")
+    cors = geo["correlations"]
+
+    def c(v):
+        return f"{v:+.3f}".replace("-", "\u2212").lstrip("+")
+
+    if geo["perfect"]:
+        pairs = "; ".join(f"{word(a)} and {word(b)}, {c(cors[(a, b)])}" for a, b in geo["perfect"])
+        text += f". The estimated correlation is \u00b11 for {pairs}"
+    elif cors:
+        listed = "; ".join(f"{word(a)} and {word(b)}, {c(v)}" for (a, b), v in cors.items())
+        text += (f". No estimated correlation is \u00b11 ({listed}): the direction without variance "
+                 "combines more than two of the random effects, so no pair of them is tied")
+    return text
+
+
 def _boundary_words(result: dict, profile: Profile) -> str:
     names = result.get("re_names") or []
     sd = result.get("re_sd") or {}
@@ -173,8 +243,11 @@ def _boundary_words(result: dict, profile: Profile) -> str:
     if what:
         return (f"the estimated variance of the {cl} {' and '.join(what)} is zero: the data show no "
                 f"more variation between {profile.clusters_label} than the residual noise explains")
-    return (f"the estimated correlation between the {cl} random effects is \u00b11: the random effects "
-            "lie on a line (a flat 'pancake'), so one of them carries no information of its own")
+    if result.get("G") is not None and names:
+        return geometry_words(result["G"], names, cl,
+                              lambda k: "intercepts" if k == "(Intercept)" else f"{k} slopes")
+    return (f"the estimated covariance matrix of the {cl} random effects is singular: the random effects "
+            "lie on a lower-dimensional subspace, so some combination of them carries no information of its own")
 
 
 def diagnose(result: dict, students: pd.DataFrame, profile: Profile) -> dict:

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib import cbook
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from hlm.figures._base import (BLACK, BLUE, GREY, VERMILLION, MissingInput, abline, cluster_ids, cluster_table,
@@ -23,6 +24,7 @@ from hlm.residuals import standardized_blups
 MODEL = "ints_slopes"
 INFLUENCE = f"influence/{MODEL}"  # its Lab record
 EXTREMES = 3  # points named in the QQ plots and the influence plot
+FLAGGED = 5   # DFBETAS beyond 2/sqrt(J) drawn in vermillion: at most this many per coefficient
 
 
 # ---------------------------------------------------------------- shared pieces (also lab.py)
@@ -41,36 +43,101 @@ def qq_panel(ax, values, names, k: int = EXTREMES, color=BLUE):
         (q1, q3), (z1, z3) = np.percentile(s, [25, 75]), stats.norm.ppf([0.25, 0.75])
         slope = (q3 - q1) / (z3 - z1)
         abline(ax, q1 - slope * z1, slope, (q[0], q[-1]), color=GREY, lw=1.1, zorder=1)
-    name_extremes(ax, q, s, np.asarray(names, dtype=object)[order], np.abs(s), k)
     ax.set_xlabel("standard normal quantile")
+    name_extremes(ax, q, s, np.asarray(names, dtype=object)[order], np.abs(s), k)
 
 
-def name_extremes(ax, x, y, names, score, k: int = EXTREMES, gap: float = 10.0):
-    """Name the k points of largest `score`, each tied by a short line to its point: above it
-    when above the median, below it otherwise, and toward the middle of the panel (a QQ plot's
-    tails: up-left and down-right); names on the same side are kept `gap` points apart,
-    outermost first."""
+def name_extremes(ax, x, y, names, score, k: int = EXTREMES, gap: float = 2.0):
+    """Name the k points of largest `score`, each tied by a short line to its point.
+
+    A simple repel step, in display units after the figure's layout: each name (largest score
+    first) takes the nearest of a ring of candidate places around its point, tried from close to
+    far, whose box overlaps no name placed before it, no drawn point or line of the panel (`gap`
+    points of margin) and stays inside the panel; when every candidate collides, the one with the
+    fewest collisions. Names are kept out of the layout, so placing them moves nothing else."""
     x, y, score = (np.asarray(a, float) for a in (x, y, score))
     top = [i for i in np.argsort(-score, kind="stable") if np.isfinite(score[i])][:k]
     if not top:
         return
+    fig = ax.figure
     ax.autoscale_view()
-    lo, hi = ax.get_ylim()
-    per_unit = ax.get_position().height * ax.figure.get_figheight() * 72 / ((hi - lo) or 1.0)
-    xmid, ymid = np.mean(ax.get_xlim()), np.nanmedian(y)
-    for up in (True, False):
-        sign = 1 if up else -1
-        side = sorted((i for i in top if (y[i] >= ymid) == up), key=lambda i: -sign * y[i])
-        last = None  # the previous name's height, in points
-        for i in side:
-            at = y[i] * per_unit + sign * 8
-            if last is not None and sign * (last - at) < gap:
-                at = last - sign * gap
-            last, dy = at, at - y[i] * per_unit
-            right = x[i] <= xmid
-            ax.annotate(str(names[i]), (x[i], y[i]), xytext=(8 if right else -8, dy), textcoords="offset points",
-                        ha="left" if right else "right", va="center", fontsize=7, color=BLACK,
-                        arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.6, "shrinkA": 1, "shrinkB": 2.5})
+    fig.draw_without_rendering()  # the constrained layout: final positions of the panels
+    to_pt = 72.0 / fig.dpi
+    data = ax.transData
+    obstacles = _drawn_points(ax) * to_pt
+    frame = ax.get_window_extent()
+    x0, y0, x1, y1 = (v * to_pt for v in (frame.x0, frame.y0, frame.x1, frame.y1))
+    fs = 7.0
+    placed = []  # boxes (x0, y0, x1, y1) in points
+    rings = [(r, a) for r in (9, 14, 20, 27, 35, 45) for a in _ANGLES]
+    for i in top:
+        px, py = data.transform((x[i], y[i])) * to_pt
+        w, h = 0.62 * fs * len(str(names[i])) + 2, 1.25 * fs
+        best, best_bad = None, None
+        for r, a in rings:
+            cx, cy = px + r * np.cos(a), py + r * np.sin(a)
+            ha = "left" if np.cos(a) > 0.3 else ("right" if np.cos(a) < -0.3 else "center")
+            bx0 = cx if ha == "left" else (cx - w if ha == "right" else cx - w / 2)
+            box = (bx0, cy - h / 2, bx0 + w, cy + h / 2)
+            bad = _collisions(box, placed, obstacles, gap) + 100 * (box[0] < x0 or box[2] > x1 or box[1] < y0
+                                                                     or box[3] > y1)
+            if best_bad is None or bad < best_bad:
+                best, best_bad = (cx - px, cy - py, ha, box), bad
+            if bad == 0:
+                break
+        dx, dy, ha, box = best
+        placed.append(box)
+        ann = ax.annotate(str(names[i]), (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
+                          ha=ha, va="center", fontsize=fs, color=BLACK,
+                          arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.6, "shrinkA": 1, "shrinkB": 2.5})
+        ann.set_in_layout(False)
+
+
+# candidate directions for a name, the diagonals away from a QQ line first
+_ANGLES = np.deg2rad([-30, 150, 30, -150, 0, 180, -60, 120, 60, -120, 90, -90])
+
+
+def _drawn_points(ax) -> np.ndarray:
+    """Every marker and (densified) line segment drawn in the panel, in display pixels."""
+    out = []
+    for line in ax.get_lines():
+        xy = np.asarray(line.get_xydata(), float)
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        if not len(xy):
+            continue
+        if line.get_linestyle() not in ("None", "", " ") and len(xy) >= 2:
+            t = np.linspace(0, 1, 40)[:, None]
+            xy = np.vstack([a + t * (b - a) for a, b in zip(xy[:-1], xy[1:])] + [xy])
+        out.append(line.get_transform().transform(xy))
+    for coll in ax.collections:
+        offs = np.asarray(coll.get_offsets(), float)
+        if offs.ndim == 2 and len(offs):
+            out.append(coll.get_offset_transform().transform(offs))
+    return np.vstack(out) if out else np.empty((0, 2))
+
+
+def _collisions(box, placed, points, gap) -> int:
+    """How many placed names and drawn points the box (in points) touches, with a margin."""
+    bx0, by0, bx1, by1 = box[0] - gap, box[1] - gap, box[2] + gap, box[3] + gap
+    n = sum(not (bx1 < p[0] or p[2] < bx0 or by1 < p[1] or p[3] < by0) for p in placed) * 10
+    if len(points):
+        n += int(np.sum((points[:, 0] >= bx0) & (points[:, 0] <= bx1) & (points[:, 1] >= by0)
+                        & (points[:, 1] <= by1)))
+    return n
+
+
+def constant(values) -> bool:
+    """Whether the finite values are all the same (a plot against them has one position)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return v.size == 0 or float(np.ptp(v)) <= 1e-9 * max(1.0, float(np.abs(v).max()))
+
+
+def constant_note(ax, value, what: str):
+    """Say in the panel that the horizontal variable is constant (nothing to smooth)."""
+    ax.text(0.5, 0.02, f"{what} is {value:.4g} for all:\nno trend can be drawn or seen", ha="center",
+            va="bottom", fontsize=7, color=BLACK, transform=ax.transAxes,
+            bbox={"boxstyle": "round", "fc": "white", "ec": GREY, "lw": 0.6})
 
 
 def smooth(ax, x, y, frac: float = 2 / 3, **kw):
@@ -145,8 +212,9 @@ def dx_resid_qq(students, schools=None, fits=None, profile=None) -> Figure:
     """Normal QQ plot of the standardized level-1 residuals; the 3 most extreme named by cluster."""
     r = residuals(students, fits, profile)
     fig, axes = new_figure(width=4.8, height=4.0)
-    qq_panel(axes[0, 0], r["resid"], r["id"])
     axes[0, 0].set_ylabel(f"standardized residual (within {profile.cluster_label})")
+    axes[0, 0].set_xlabel("standard normal quantile")
+    qq_panel(axes[0, 0], r["resid"], r["id"])
     return fig
 
 
@@ -213,6 +281,9 @@ def dx_resid_level2(students, schools=None, fits=None, profile=None) -> Figure:
         smooth(ax, d["cvar_x"], d["resid"])
         ax.set_title(w_title(profile, lv))
         ax.set_xlabel(f"{profile.cluster_label} mean of {x_name(profile)}")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # half-width panels: fewer ticks, no overlap
+        if len(d) and constant(d["cvar_x"]):
+            constant_note(ax, float(d["cvar_x"].iloc[0]), f"the {profile.cluster_label} mean of {x_name(profile)}")
     axes[0, 0].set_ylabel("standardized residual")
     legend(axes[0, 0])
     return fig
@@ -245,12 +316,14 @@ def dx_blup_qq(students, schools=None, fits=None, profile=None) -> Figure:
     fit = need(fits, MODEL)
     z = standardized_blups(fit)
     fig, axes = new_figure(height=3.7, ncols=z.shape[1])
+    axes[0, 0].set_ylabel("standardized BLUP")
+    for ax, name in zip(axes.flat, z.columns):  # labels first: the names are placed in the final layout
+        ax.set_title(re_label(name, profile))
+        ax.set_xlabel("standard normal quantile")
     for ax, name in zip(axes.flat, z.columns):
         qq_panel(ax, z[name], z.index)
-        ax.set_title(re_label(name, profile))
         if not z[name].notna().any():
             ax.text(0.5, 0.5, "variance 0: every BLUP is 0", ha="center", transform=ax.transAxes)
-    axes[0, 0].set_ylabel("standardized BLUP")
     return fig
 
 
@@ -261,15 +334,20 @@ def dx_blup_level2(students, schools=None, fits=None, profile=None) -> Figure:
     levels = profile.w_levels
     fig, axes = new_figure(height=3.6, ncols=len(names), sharex=True)
     colors = [w_color(w, levels) for w in tab["w"]]
+    drawn_any = False
     for ax, name in zip(axes.flat, names):
         ax.scatter(tab["mean_x"], tab[name], s=14 if len(tab) <= 200 else 5, c=colors, alpha=0.8,
                    rasterized=dense(len(tab)))
         ax.axhline(0, color=GREY, lw=1, zorder=1)
-        smooth(ax, tab["mean_x"], tab[name])
+        drawn_any |= smooth(ax, tab["mean_x"], tab[name]) is not None
         ax.set_title(re_label(name, profile))
         ax.set_xlabel(f"{profile.cluster_label} mean of {x_name(profile)}")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.set_ylabel("BLUP")
-    w_legend(fig, profile, levels, [Line2D([], [], color=BLACK, lw=1.8, label="lowess smooth")])
+        if constant(tab["mean_x"]):
+            constant_note(ax, float(tab["mean_x"].iloc[0]), f"the {profile.cluster_label} mean of {x_name(profile)}")
+    smooth_key = [Line2D([], [], color=BLACK, lw=1.8, label="lowess smooth")] if drawn_any else []
+    w_legend(fig, profile, levels, smooth_key)
     return fig
 
 
@@ -292,7 +370,6 @@ def dx_influence(students, schools=None, fits=None, profile=None) -> Figure:
     ax.plot(cook.to_numpy(), pos, "o", color=BLUE, ms=3.5 if len(cook) <= 200 else 2, mew=0)
     cutoff = rec.get("cutoff") or 4 / max(J, 1)
     ax.axvline(cutoff, color=VERMILLION, lw=1, ls="--", label=f"4/J = {cutoff:.3g}")
-    name_extremes(ax, cook.to_numpy(), pos, cook.index, cook.to_numpy())
     ax.set_xlim(0, max(cutoff, float(cook.max()) if len(cook) else 0) * 1.1 or 1)
     ax.set_yticks([])
     ax.grid(False, axis="y")
@@ -308,18 +385,22 @@ def dx_influence(students, schools=None, fits=None, profile=None) -> Figure:
         ax.text(0.98, 0.16, f"{approx:,} of the {J:,}: one-step\napproximations (not refitted)",
                 ha="right", fontsize=7, transform=ax.transAxes)
     _dfbetas(axes[0, 1], rows, terms, J)
+    name_extremes(ax, cook.to_numpy(), pos, cook.index, cook.to_numpy())  # last: in the final layout
     return fig
 
 
 def _dfbetas(ax, rows, terms, J):
-    """A strip of DFBETAS per coefficient, |DFBETAS| > 2/sqrt(J) in vermillion."""
+    """A strip of DFBETAS per coefficient, |DFBETAS| > 2/sqrt(J) in vermillion (the FLAGGED largest at
+    most: with thousands of clusters the cut-off flags hundreds whatever their influence)."""
     cut = 2 / np.sqrt(max(J, 1))
     rng = np.random.default_rng(0)  # fixed jitter: the same picture every time
     for i, term in enumerate(terms):
         v = np.array([r.get("dfbetas", {}).get(term, np.nan) for r in rows], dtype=float)
         v = v[np.isfinite(v)]
         x = i + rng.uniform(-0.18, 0.18, v.size)
-        big = np.abs(v) > cut
+        # beyond the cut, and among the FLAGGED largest: 2/sqrt(J) flags a fixed share of many clusters
+        rank = np.argsort(np.argsort(-np.abs(v), kind="stable"), kind="stable")
+        big = (np.abs(v) > cut) & (rank < FLAGGED)
         ax.plot(x[~big], v[~big], "o", color=BLUE, ms=3, alpha=0.6, mew=0)
         ax.plot(x[big], v[big], "o", color=VERMILLION, ms=4, mew=0)
     for s in (-cut, cut):

@@ -347,29 +347,31 @@ _add("dx_resid_cluster", "diagnostics.dx_resid_cluster", fits=_IS, group="lab", 
     "within-{c} variance."), large=_SUBSET)
 _add("dx_resid_level2", "diagnostics.dx_resid_level2", fits=_IS, group="lab", caption=(
     "Standardized level-1 residuals against the {c} mean of {x}, one panel per {w}, with lowess smooths "
-    "(black). A trend would mean the model misses a contextual effect of the {c} mean of {x}."))
+    "(black) where that mean varies. A trend would mean the model misses a contextual effect of the {c} "
+    "mean of {x}."))
 _add("dx_blup_qq", "diagnostics.dx_blup_qq", fits=_IS, group="lab", caption=(
-    "Normal quantile plots of the {cs}' BLUPs, one panel per random effect, each BLUP divided by its "
-    "own standard deviation under the model, the square root of G minus its conditional variance "
-    "(BLUPs shrink, the more so for small {cs}), so that they are about standard normal when the "
+    "Normal quantile plots of the BLUPs of the {cs}, one panel per random effect, each BLUP divided by "
+    "its own standard deviation under the model, the square root of G minus its conditional variance "
+    "(BLUPs shrink, the more so for {cs} with few {us}), so that they are about standard normal when the "
     "model holds. Points near the grey line support normal random effects; the three most extreme "
     "{cs} are labelled."))
 _add("dx_blup_level2", "diagnostics.dx_blup_level2", fits=_IS, group="lab", caption=(
     "Each {c}'s BLUPs (random intercept and random {x} slope) against the {c}'s mean {x}, blue for the "
-    "reference {w} and vermillion for the other, with a lowess smooth (black). A trend means the {c} "
-    "mean of {x} explains part of the random effects and belongs in the fixed part."))
+    "reference {w} and vermillion for the other, with a lowess smooth (black) where that mean varies. A "
+    "trend means the {c} mean of {x} explains part of the random effects and belongs in the fixed part."))
 _add("dx_influence", "diagnostics.dx_influence", fits=_IS, lab=("influence/ints_slopes",), group="lab",
      caption=("The influence of each {c} on the fixed effects, from the model without it (refitted, or "
               "the one-step deletion: the text says which). "
               "Left, Cook's distance of every {c}, largest at the top, with the usual flag 4/J (dashed; J "
               "{cs}) and the three largest labelled. Right, the DFBETAS of each coefficient, the change "
-              "in the estimate in standard errors; points beyond ±2/√J (dashed) are vermillion."))
+              "in the estimate in standard errors; points beyond ±2/√J (dashed) are vermillion, at most the five "
+              "largest of each coefficient."))
 _add("lab_g_ellipse", "lab.lab_g_ellipse", fits=_IS, group="lab", caption=(
     "The estimated variance G of the random intercepts and {x} slopes as ellipses centred at 0 that "
-    "contain 50% (dashed) and 95% (solid) of the {cs}' true deviations under normality, with the "
+    "contain 50% (dashed) and 95% (solid) of the true deviations of the {cs} under normality, with the "
     "BLUPs (blue for the reference {w}, vermillion for the other), which shrink inside. The box gives "
-    "G's eigenvalues: a ratio of smallest to largest near 0 means an ellipse nearly flat, a G close "
-    "to singular."))
+    "G's eigenvalues and the ratio of the smallest to the largest, which changes with the units of {x}; "
+    "a ratio of exactly 0 is a singular G, a flat ellipse."))
 _add("lab_w_bands", "lab.lab_w_bands", fits=_IS, group="lab", caption=(
     "The estimated difference in {y} between the two {ws} as a function of {x} (a line, because of "
     "the {x}-by-{w} interaction), with a 95% pointwise band (darker) and a 95% Scheffé band (lighter) "
