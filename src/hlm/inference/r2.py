@@ -6,6 +6,11 @@ and Snijders-Bosker R² against the empty model ``y ~ 1 + (1 | cluster)`` (:mod:
 The catalog's models are fitted by the fit jobs: their fixed effects, ``G`` and ``σ`` come
 from the fit records, the design (fixed part, random-effect columns, cluster sizes) is
 rebuilt from the student table; only the empty model is fitted here.
+
+:func:`equivalent_models` tells the chapter which models share their fixed part (the same
+column space, e.g. ``cvar_x + dvar_x`` and ``cvar_x + x``) and which are one model in two
+parametrizations (the random parts' columns span the same space too), so that equal R² are
+named together rather than ranked.
 """
 from __future__ import annotations
 
