@@ -50,3 +50,12 @@ def test_models_that_cannot_be_fitted_give_an_explained_result(cfg, hsb40, table
 def test_only_mixed_models_are_bootstrapped(cfg, hsb40, tables40):
     with pytest.raises(DataError, match="'pooled' is not a mixed model"):
         block(cfg, "not_lmm", 0, hsb40, tables40[0])
+
+
+def test_a_p_value_at_its_floor_is_a_bound():
+    from hlm.bootstrap import at_floor, floor_bound
+
+    assert at_floor({"replicates": 999, "p": 1 / 1000}) and at_floor({"replicates": 199, "p": 1 / 200})
+    assert not at_floor({"replicates": 999, "p": 2 / 1000})
+    assert floor_bound(199) == 0.005 and floor_bound(999) == 0.001 and floor_bound(1000) == 0.001
+    assert floor_bound(300) == 0.0034 >= 1 / 301   # rounded up: "p < 0.0034" holds

@@ -155,3 +155,25 @@ def test_parts_that_cannot_be_computed_say_why(cfg, hsb40, tables40):
     assert "error" in rec["satterthwaite"]["random_coef"] and "df" in rec["satterthwaite"]["oneway"]
     assert rec["ols"] == {"error": NO_Z}
     assert list(rec["stepwise"]) == ["x"] and "error" in rec["stepwise"]["x"]
+
+
+def test_equivalent_models_by_the_spans_of_their_parts(cfg, hsb40, tables40):
+    """ctx_cwg (cvar_x + dvar_x) and ctx_raw (cvar_x + x) are one model in two parametrizations;
+    ctx_ri and rs_raw share their fixed part only; ints_slopes and nonrandom_slopes share theirs."""
+    from hlm.inference.r2 import equivalent_models
+
+    names = ["ctx_cwg", "ctx_raw", "ctx_ri", "rs_raw", "ctx_w", "ints_slopes", "nonrandom_slopes"]
+    eq = equivalent_models(cfg, names, hsb40, tables40[0])
+    assert eq["ctx_cwg"]["model"] == ["ctx_raw"] and eq["ctx_raw"]["model"] == ["ctx_cwg"]
+    assert sorted(eq["ctx_cwg"]["fixed"]) == ["ctx_raw", "ctx_ri", "rs_raw"]
+    assert eq["ctx_ri"]["model"] == [] and eq["rs_raw"]["model"] == []   # random x, not dvar_x
+    assert eq["ctx_w"] == {"fixed": [], "model": []}
+    assert eq["ints_slopes"] == {"fixed": ["nonrandom_slopes"], "model": []}
+
+
+def test_equivalent_models_skip_a_model_without_a_design(cfg, hsb40, tables40):
+    from hlm.inference.r2 import equivalent_models
+
+    students = tables40[0].drop(columns=[hsb40.cvar_x])
+    eq = equivalent_models(cfg, ["ctx_cwg", "ctx_raw", "ints_slopes"], hsb40, students)
+    assert eq == {m: {"fixed": [], "model": []} for m in ("ctx_cwg", "ctx_raw", "ints_slopes")}

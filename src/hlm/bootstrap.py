@@ -82,3 +82,17 @@ def run_block(argv: list[str]) -> int:
 
 def run_merge(argv: list[str]) -> int:
     return blockjobs.run_merge(argv, "bootstrap", "test", "bootstrap", merge)
+
+
+def at_floor(result: dict) -> bool:
+    """Whether the bootstrap p-value of a test's record is its floor 1/(B + 1): no replicate
+    reached the observed statistic, so the p-value is only known to be below that bound."""
+    B = int(result["replicates"])
+    return B > 0 and round(result["p"] * (B + 1)) <= 1
+
+
+def floor_bound(replicates: int, digits: int = 4) -> float:
+    """1/(B + 1) rounded *up* at `digits` decimals, so that "p < bound" stays true as printed
+    (1/301 = 0.003322 prints as 0.0034, not 0.0033)."""
+    scale = 10 ** digits
+    return math.ceil(scale / (int(replicates) + 1)) / scale

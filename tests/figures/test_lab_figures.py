@@ -275,3 +275,17 @@ def test_each_lab_figure_draws_on_hsb40(name, hsb40_book):
     assert all(status_of(rec).usable for rec in inputs["fits"].values())
     assert set(spec.lab) <= set(inputs["fits"])  # the Lab records reach the figure
     draw(name, inputs)
+
+
+def test_the_pancake_title_prints_as_the_text_no_exponent_no_negative_zero(lab):
+    """A singular G's eigenvalue of 1e-16 (or -1e-17) prints as 0.0000, never as 1.33e-16 or -0.0000."""
+    from hlm.figures.lab import _eigen_title, _fixed
+
+    assert _fixed(-1e-17, 4) == "0.0000" and _fixed(1.33e-16, 4) == "0.0000" and _fixed(-0.25, 2) == "-0.25"
+    u, v = np.array([1.0, 0.2, 0.5]), np.array([0.3, -1.0, 0.1])
+    G3 = np.outer(u, u) + np.outer(v, v)   # rank 2: a pancake, its third eigenvalue a rounding error
+    title = _eigen_title(G3)
+    assert "e-" not in title and "-0.0000" not in title and title.endswith("smallest / largest: 0.0000")
+    fig = draw("mino_pancake", {**lab, "fits": {**lab["fits"], "mino_rs_z": {**lab["fits"]["mino_rs_z"],
+                                                                           "G": G3.tolist()}}})
+    assert fig._suptitle.get_text() == title

@@ -59,6 +59,20 @@ def _eigen_text(G) -> str:
     return f"eigenvalues of G: {', '.join(f'{v:.3g}' for v in vals)}\nsmallest / largest: {ratio:.3g}"
 
 
+def _fixed(v: float, digits: int) -> str:
+    """`v` with `digits` decimals, as the text prints it: no exponent, and -0 printed as 0."""
+    text = f"{round(float(v), digits) + 0.0:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _eigen_title(G, digits: int = 4) -> str:
+    """G's eigenvalues and the ratio of the smallest to the largest, at the precision the chapter
+    prints them (a rounding error of 1e-16 prints as 0, never as 1.33e-16)."""
+    vals = np.clip(np.linalg.eigvalsh(G)[::-1], 0, None)
+    ratio = _fixed(vals[-1] / vals[0], digits) if vals[0] > 0 else "undefined (G is 0)"
+    return f"eigenvalues of G: {', '.join(_fixed(v, digits) for v in vals)}; smallest / largest: {ratio}"
+
+
 def _g_panel(ax, G, tab, i, j, radii, profile, names):
     """The ellipses of G's (i, j) block around 0 with the radii given ({label: r}) and the BLUPs."""
     levels = profile.w_levels
@@ -107,7 +121,7 @@ def mino_pancake(students, schools=None, fits=None, profile=None) -> Figure:
     radii = {"95%": np.sqrt(stats.chi2.ppf(0.95, 3))}
     for ax, (i, j) in zip(axes.flat, ((0, 1), (0, 2), (1, 2))):
         _g_panel(ax, G, tab, i, j, radii, profile, names)
-    fig.suptitle(_eigen_text(G).replace("\n", "; "), fontsize=9)
+    fig.suptitle(_eigen_title(G), fontsize=9)
     w_legend(fig, profile, profile.w_levels, [Line2D([], [], color=BLACK, label="95% ellipsoid of G, projected")],
              loc="outside lower center")
     return fig

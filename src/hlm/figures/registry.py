@@ -384,9 +384,10 @@ _add("lab_marg_cond", "lab.lab_marg_cond", fits=_IS, group="lab", caption=(
     "reference {w}, vermillion for the other."), large=_SUBSET_REST)
 _add("mino_pancake", "lab.mino_pancake", fits=("mino_rs_z",), needs=("z",), group="lab", caption=(
     "The 3 x 3 variance G of the random intercepts, {x} slopes and {z} effects: each panel is a "
-    "projection of its 95% ellipsoid on two of the three, with the {cs}' BLUPs (blue for the "
-    "reference {w}, vermillion for the other). The title gives G's eigenvalues: one near 0 makes the "
-    "ellipsoid a flat pancake, a G close to singular that the data cannot fully estimate."))
+    "projection of its 95% ellipsoid on two of the three, with the BLUPs of the {cs} (blue for the "
+    "reference {w}, vermillion for the other). The title gives G's eigenvalues and the ratio of the "
+    "smallest to the largest: an eigenvalue near 0 flattens the ellipsoid into a pancake, a G close "
+    "to singular, which the data cannot fully estimate."))
 _add("mino_gap", "lab.mino_gap", fits=("mino_rs",), needs=("z",), group="lab", caption=(
     "The {z} gap by {w}, from the model with random intercepts and {x} slopes and contextual "
     "effects. Left, predicted {y} against {x} for the four groups of {w} (blue the reference, "

@@ -18,8 +18,8 @@ chapters read (:mod:`hlm.inference.merge`):
 - ``profile`` (:mod:`hlm.inference.profile`): for each model of ``lab: profile: models:``,
   lme4-style profile intervals (:mod:`hlm.lmm.profile`);
 - ``satterthwaite`` (:mod:`hlm.inference.satterthwaite`): for each mixed model of the
-  catalog, the Satterthwaite DF of the fixed effects (as lmerTest) beside the fit's nlme DF,
-  and the p-values with them;
+  catalog, the Satterthwaite DF of the fixed effects (as lmerTest) beside the fit's nlme DF
+  (its between/within rule), and the p-values with them;
 - ``ols`` (:mod:`hlm.inference.ols`): the pooled OLS ``y ~ x * w + z * w`` and its unit and
   cluster influence (:mod:`hlm.olsdiag`; needs a z role);
 - ``samples`` (:mod:`hlm.inference.samples`): this dataset's sample against the other

@@ -1,6 +1,7 @@
 """The inference record's ``satterthwaite`` part: for each mixed model of the catalog, the
-Satterthwaite DF of its fixed effects (as lmerTest) beside the fit's nlme DF, and the
-two-sided p-values of its t statistics on them.
+Satterthwaite DF of its fixed effects (as lmerTest) beside the fit's nlme DF (nlme's
+between/within rule, not SAS's containment method), and the two-sided p-values of its t
+statistics on them.
 
     python -m hlm inference-satterthwaite --dataset D --students S --fits-dir data/fits/D --out data/fits/D/inference/satterthwaite.json
 

@@ -24,7 +24,7 @@ for (name in names(models)) {
   bars <- paste0("(", deparse(m$random[[2]]), ")")
   f4 <- update(m$fixed, as.formula(paste(". ~ . +", bars)))
   fit4 <- lmer(f4, d, REML = TRUE, control = ctrl)
-  # nlme's DF (the containment rule) for the same fixed part; a random intercept suffices
+  # nlme's DF (its between/within rule, not SAS's containment) for the same fixed part; a random intercept suffices
   fit_n <- lme(m$fixed, d, random = ~ 1 | School, method = "REML")
   out[[name]] <- list(fixef = as.list(fixef(fit4)), se = as.list(sqrt(diag(as.matrix(vcov(fit4))))),
                       logLik = as.numeric(logLik(fit4)), sigma = sigma(fit4),
