@@ -401,7 +401,7 @@ def _part(fields: dict, **extra) -> dict:
 
 _SATTERTHWAITE = _part({
     "df": _d(_map(NUM, "coefficient"), "Satterthwaite DF (as lmerTest)"),
-    "nlme_df": _d(_map(NUM, "coefficient"), "nlme's DF, the fit's own"),
+    "nlme_df": _d(_map(NUM, "coefficient"), "nlme's between/within DF, the fit's own"),
     "p": _d(COEFS, "two-sided p of the t statistic on the Satterthwaite DF")})
 _OLS_UNIT = _obj({"row": _d(INT, "the student table's row"), "cluster": STR, "cooks": NUM, "leverage": NUM,
                   "std_resid": NUM})
