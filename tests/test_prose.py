@@ -82,3 +82,11 @@ def test_excerpt_cuts_per_cluster_rows():
 def test_numbered_table_has_its_caption():
     text = prose.numbered_table(pd.DataFrame({"a": [1]}), "A table.", "tbl-a")
     assert text.endswith("\n: A table. {#tbl-a}") and "| a" in text
+
+
+# --- added by middle ---
+def test_possessive_of_plural_labels():
+    from hlm.prose import possessive
+    assert possessive("schools") == "schools'"
+    assert possessive("children") == "children's"
+    assert possessive("people") == "people's"

@@ -222,3 +222,9 @@ def excerpt(text: str, cluster: str, keep: int = 3) -> str:
 def numbered_table(df: pd.DataFrame, caption: str, label: str) -> str:
     """A DataFrame as a Markdown pipe table with a numbered caption."""
     return f"{pipe_table(df)}\n: {caption} {{#{label}}}"
+
+
+# --- added by middle ---
+def possessive(word: str) -> str:
+    """The possessive of a (plural) label: "schools'", "children's", "people's" (never "children'")."""
+    return word + "'" if word.endswith("s") else word + "'s"
