@@ -13,8 +13,8 @@ Everything is driven by a seeded ``numpy.random.Generator``: same seed, same dat
 The book's simulated example (:func:`book_example`) follows the dataset it is built on.
 On the notes' own sample it is the notes' example, parameters and design (the notes fix
 both, and the chapter reproduces their figures). On any other dataset the notes' numbers
-would describe a different world (22-odd units per cluster at standard-normal x, for a growth
-study of children measured at four ages), so both come from the data instead:
+would describe a different world (about 30 units per cluster at standard-normal x, for a
+growth study of 27 children measured at four ages), so both come from the data instead:
 
 - the design: the simulated cluster takes the size and the x values of one of the
   dataset's own clusters, drawn at random (seeded) among those where a line can be
