@@ -485,3 +485,5 @@ def test_no_lines_when_x_is_constant_within_clusters_said_in_the_datasets_words(
         classic.fe_common_slope(data, hsb40)
     with pytest.raises(ModelError, match=r"here 0 Catholic and 0 Public schools have one"):
         classic.two_stage(data, hsb40)
+    with pytest.raises(ModelError, match=r"SES does not vary within any school"):
+        classic.three_effects(data, hsb40)

@@ -541,6 +541,11 @@ def three_effects(students: pd.DataFrame, profile: Profile) -> OlsResult:
     """
     d = prepare(students, profile)
     p, f = profile, d.frame
+    if not (f.groupby(p.cluster, observed=True)[p.x].nunique() > 1).any():
+        xl, cl = p.label("x"), p.cluster_label
+        raise ModelError(f"{xl} does not vary within any {cl} (each {cl} has a single value of {xl}), so "
+                         f"there is no within-{cl} effect of {xl} to estimate, and nothing for the pooled "
+                         f"effect to blend it with")
     names = [INTERCEPT] + [f"{p.cluster}{cid}" for cid in d.ids[1:]] + [p.x]
     within = common_slopes(d.groups, f[[p.x]].to_numpy(), f[p.y].to_numpy(), names)
     means, betw = _between_fit(d)
