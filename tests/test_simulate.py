@@ -96,17 +96,17 @@ def test_book_example_takes_the_design_of_the_data():
     e = book_example(d, _Profile())
     assert e.source == "data" and not e.reason
     assert e.clusters == 27 and e.sizes == (4, 4) and e.lines == 27
-    assert e.school.n == 4                                  # not ~30 units at standard-normal x
-    np.testing.assert_array_equal(np.sort(e.school.x), [8, 10, 12, 14])
+    assert e.cluster.n == 4                                  # not ~30 units at standard-normal x
+    np.testing.assert_array_equal(np.sort(e.cluster.x), [8, 10, 12, 14])
     assert e.x_range[0] < 8 and e.x_range[1] > 14
     assert e.template in set(d["child"])
-    assert np.all(np.linalg.eigvalsh(e.school.G) > 0)      # an ellipse to draw, a G to invert
+    assert np.all(np.linalg.eigvalsh(e.cluster.G) > 0)      # an ellipse to draw, a G to invert
     # parameters on the data's scale: the mean line is near the average line of the children
-    assert 12 < e.school.gamma[0] < 22 and 0 < e.school.gamma[1] < 1.2
-    assert e.school.sigma2 == pytest.approx(1.44, rel=0.35)
+    assert 12 < e.cluster.gamma[0] < 22 and 0 < e.cluster.gamma[1] < 1.2
+    assert e.cluster.sigma2 == pytest.approx(1.44, rel=0.35)
     assert "cluster" in e.design and "Poisson" not in e.design
     # seeded: the same data give the same example
-    np.testing.assert_array_equal(book_example(d, _Profile()).school.y, e.school.y)
+    np.testing.assert_array_equal(book_example(d, _Profile()).cluster.y, e.cluster.y)
 
 
 def test_book_example_falls_back_on_the_notes_when_no_cluster_has_a_line():
@@ -115,7 +115,7 @@ def test_book_example_falls_back_on_the_notes_when_no_cluster_has_a_line():
     d["age"] = d["child"].str[1:].astype(float)             # x constant within every child
     e = book_example(d, _Profile())
     assert e.source == "notes" and "no cluster" in e.reason
-    np.testing.assert_allclose(e.school.gamma, NOTES_GAMMA)
+    np.testing.assert_allclose(e.cluster.gamma, NOTES_GAMMA)
 
 
 def test_moments_recover_the_population_of_lines():

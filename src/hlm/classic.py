@@ -297,7 +297,7 @@ def _why_no_lines(d: Prepared, failed: dict, level: str | None = None) -> str:
         parts.append(f"{xl} takes a single value in {_of(const, total, cls)}")
     if single:
         parts.append(f"{_of(single, total, cls)} have a single {p.unit_label}")
-    return f"a line needs two different values of {xl} in a {p.cluster_label}, and " + " and ".join(parts)
+    return f"a line needs two distinct values of {xl} in a {p.cluster_label}, and " + " and ".join(parts)
 
 
 def _failed_text(failed: dict, what: str, show: int = 10) -> str:

@@ -168,7 +168,7 @@ class Example:
     """The simulated example of the book, and where its parameters and design come from."""
 
     source: str                      # "notes" (the notes' example) or "data" (from this dataset)
-    school: SimulatedSchool
+    cluster: SimulatedSchool         # the simulated cluster
     x_range: tuple[float, float]     # the data-space axis
     clusters: int                    # clusters in the dataset
     sizes: tuple[int, int]           # smallest and largest cluster in the dataset
@@ -182,7 +182,7 @@ class Example:
         """The design in one line: the notes' distributions, or the data cluster it copies."""
         if self.source == "notes":
             return f"n_j ~ Poisson({NOTES_MEAN_N}), x ~ N(0, 1)"
-        return f"n_j = {self.school.n} and the x values of cluster {self.template} of the data"
+        return f"n_j = {self.cluster.n} and the x values of cluster {self.template} of the data"
 
 
 def lines_moments(students: pd.DataFrame, cluster: str, x: str, y: str):
@@ -250,9 +250,9 @@ def book_example(students: pd.DataFrame, profile, seed: int = NOTES_SEED) -> Exa
     gamma, G, sigma2, ids, floored = lines_moments(students, profile.cluster, profile.x, profile.y)
     if gamma is None:
         reason = (f"only {len(ids)} of the {J:,} clusters have a least-squares line of their own (3 units "
-                  f"or more, and 2 different values of x)" if ids else
+                  f"or more, and 2 distinct values of x)" if ids else
                   "no cluster has a least-squares line of its own (that needs 3 units or more and 2 "
-                  "different values of x in the cluster)")
+                  "distinct values of x in the cluster)")
         return Example("notes", simulate_school(seed=seed), NOTES_X_RANGE, J, (smallest, largest),
                        lines=len(ids), reason=reason)
     rng = np.random.default_rng(seed)

@@ -57,7 +57,7 @@ def _data_limits(s: SimulatedSchool, x_range=NOTES_X_RANGE):
 
 def _data_figure(stage: str, profile, seed: int, students=None) -> Figure:
     e = _example(students, profile, seed)
-    s = e.school
+    s = e.cluster
     k = DATA_STAGES.index(stage)
     xs, ylim = _data_limits(s, e.x_range)
     xl, yl = _labels(profile, e)
@@ -109,7 +109,7 @@ def _shadows(ax, e: ell.Ellipse, color):
 
 def _beta_figure(stage: str, profile, seed: int, students=None) -> Figure:
     e = _example(students, profile, seed)
-    s = e.school
+    s = e.cluster
     k = BETA_STAGES.index(stage)
     xl, _ = _labels(profile, e)
     # fixed axes position and canvas: the six beta-space slides line up exactly
@@ -156,12 +156,12 @@ def _make(stage, builder, doc):
 
 
 sim_mean_line = _make("mean_line", _data_figure, "Fig. 8: the population mean line γ.")
-sim_true_line = _make("true_line", _data_figure, "Fig. 9: adds one school's true line β_j = γ + u_j.")
-sim_data = _make("data", _data_figure, "Fig. 10: adds the school's data generated around its true line.")
-sim_ls_line = _make("ls_line", _data_figure, "Fig. 11: adds the school's least-squares line β̂_j.")
+sim_true_line = _make("true_line", _data_figure, "Fig. 9: adds one cluster's true line β_j = γ + u_j.")
+sim_data = _make("data", _data_figure, "Fig. 10: adds the cluster's data generated around its true line.")
+sim_ls_line = _make("ls_line", _data_figure, "Fig. 11: adds the cluster's least-squares line β̂_j.")
 sim_beta_mean = _make("beta_mean", _beta_figure, "Fig. 12: the mean line γ as a point in beta space.")
 sim_G_ellipse = _make("G_ellipse", _beta_figure, "Fig. 13: adds the dispersion ellipse of G, shadows γ ± 1 SD.")
-sim_true_beta = _make("true_beta", _beta_figure, "Fig. 14: adds the school's true (β0j, β1j).")
+sim_true_beta = _make("true_beta", _beta_figure, "Fig. 14: adds the cluster's true (β0j, β1j).")
 sim_sampling_ellipse = _make("sampling_ellipse", _beta_figure,
                              "Fig. 15: adds the ellipse of σ²(X_j'X_j)⁻¹ around the true β_j.")
 sim_beta_hat = _make("beta_hat", _beta_figure, "Fig. 16: adds the observed β̂_j.")
