@@ -473,3 +473,17 @@ def test_fe_lines_without_residual_df_is_a_model_error(hsb40):
     with pytest.raises(ModelError, match="6 observations cannot estimate 6 coefficients"):
         classic.fe_lines(data, hsb40)
     assert classic.two_stage(data, hsb40).to_dict()["groups"] == 3  # each cluster still has its line
+
+
+def test_no_lines_when_x_is_constant_within_clusters_said_in_the_datasets_words(students40, hsb40):
+    # every school's SES replaced by its mean: no school has a line of its own
+    data = students40.copy()
+    data["SES"] = data.groupby("School", observed=True)["SES"].transform("mean")
+    with pytest.raises(ModelError, match=r"SES takes a single value in all 21 Catholic schools"):
+        classic.fe_lines(data, hsb40)
+    with pytest.raises(ModelError, match=r"SES does not vary within any of the Catholic schools"):
+        classic.fe_common_slope(data, hsb40)
+    with pytest.raises(ModelError, match=r"here 0 Catholic and 0 Public schools have one"):
+        classic.two_stage(data, hsb40)
+    with pytest.raises(ModelError, match=r"SES does not vary within any school"):
+        classic.three_effects(data, hsb40)

@@ -98,3 +98,11 @@ def test_variation_words_name_what_the_design_allows():
     assert "same mean age" in words and "between children cannot be estimated" in words
     assert "told apart" in prose.variation_words("both", "SES", "school", "schools")
     assert "within a child cannot" in prose.variation_words("between", "age", "child", "children")
+
+
+# --- added by middle ---
+def test_possessive_of_plural_labels():
+    from hlm.prose import possessive
+    assert possessive("schools") == "schools'"
+    assert possessive("children") == "children's"
+    assert possessive("people") == "people's"

@@ -64,3 +64,70 @@ def test_bad_parameters_are_rejected():
         simulate_two_level(5, G=[[1, 2], [2, 1]])
     with pytest.raises(ValueError):
         simulate_two_level(5, sigma2=0)
+
+
+# --- the book's example follows the dataset (hlm.simulate.book_example) ---------------------
+
+class _Role:
+    def __init__(self, column, label, reference=None):
+        self.column, self.label, self.reference = column, label, reference
+
+
+class _Profile:
+    """The few profile attributes book_example reads."""
+    cluster, x, y, w = "child", "age", "distance", "Sex"
+    roles = {"w": _Role("Sex", "sex", "Female")}
+
+
+def _growth(n_children=27, ages=(8, 10, 12, 14), seed=1):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for j in range(n_children):
+        b0, b1 = 17 + rng.normal(0, 2), 0.6 + rng.normal(0, 0.2)
+        for a in ages:
+            rows.append({"child": f"C{j:02d}", "age": float(a), "distance": b0 + b1 * a + rng.normal(0, 1.2),
+                         "Sex": "Female" if j % 2 else "Male"})
+    return pd.DataFrame(rows)
+
+
+def test_book_example_takes_the_design_of_the_data():
+    from hlm.simulate import book_example
+    d = _growth()
+    e = book_example(d, _Profile())
+    assert e.source == "data" and not e.reason
+    assert e.clusters == 27 and e.sizes == (4, 4) and e.lines == 27
+    assert e.cluster.n == 4                                  # not ~30 units at standard-normal x
+    np.testing.assert_array_equal(np.sort(e.cluster.x), [8, 10, 12, 14])
+    assert e.x_range[0] < 8 and e.x_range[1] > 14
+    assert e.template in set(d["child"])
+    assert np.all(np.linalg.eigvalsh(e.cluster.G) > 0)      # an ellipse to draw, a G to invert
+    # parameters on the data's scale: the mean line is near the average line of the children
+    assert 12 < e.cluster.gamma[0] < 22 and 0 < e.cluster.gamma[1] < 1.2
+    assert e.cluster.sigma2 == pytest.approx(1.44, rel=0.35)
+    assert "cluster" in e.design and "Poisson" not in e.design
+    # seeded: the same data give the same example
+    np.testing.assert_array_equal(book_example(d, _Profile()).cluster.y, e.cluster.y)
+
+
+def test_book_example_falls_back_on_the_notes_when_no_cluster_has_a_line():
+    from hlm.simulate import book_example
+    d = _growth()
+    d["age"] = d["child"].str[1:].astype(float)             # x constant within every child
+    e = book_example(d, _Profile())
+    assert e.source == "notes" and "no cluster" in e.reason
+    np.testing.assert_allclose(e.cluster.gamma, NOTES_GAMMA)
+
+
+def test_moments_recover_the_population_of_lines():
+    from hlm.simulate import lines_moments
+    d = simulate_two_level(1500, NOTES_GAMMA, NOTES_G, NOTES_SIGMA2, mean_n=30, seed=4)
+    gamma, G, sigma2, ids, floored = lines_moments(d, "cluster", "x", "y")
+    assert len(ids) == 1500 and not floored
+    np.testing.assert_allclose(gamma, NOTES_GAMMA, atol=0.5)
+    np.testing.assert_allclose(G, NOTES_G, rtol=0.15, atol=1.5)
+    assert sigma2 == pytest.approx(NOTES_SIGMA2, rel=0.05)
+
+
+def test_the_notes_sample_is_recognised_only_with_the_notes_roles():
+    from hlm.simulate import notes_sample
+    assert not notes_sample(_growth(), _Profile())

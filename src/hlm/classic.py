@@ -277,6 +277,29 @@ def line_failures(d: Prepared) -> tuple[np.ndarray, dict[str, dict]]:
     return ok, failed
 
 
+def _of(k: int, total: int, many: str) -> str:
+    """'all 30 villages', '12 of the 30 villages' (thousands separated)."""
+    return f"all {total:,} {many}" if k == total else f"{k:,} of the {total:,} {many}"
+
+
+def _why_no_lines(d: Prepared, failed: dict, level: str | None = None) -> str:
+    """Why clusters (of `level`, or all) have no line, in the dataset's words: a line needs two
+    distinct values of x in the cluster."""
+    p = d.profile
+    wmap = cluster_w(d)
+    total = sum(1 for c in d.ids if level is None or str(wmap[c]) == level)
+    items = [f for f in failed.values() if level is None or f["w"] == level]
+    single = sum(1 for f in items if f["n"] < 2)
+    const = len(items) - single
+    cls, xl = (f"{level} {p.clusters_label}" if level else p.clusters_label), p.label("x")
+    parts = []
+    if const:
+        parts.append(f"{xl} takes a single value in {_of(const, total, cls)}")
+    if single:
+        parts.append(f"{_of(single, total, cls)} have a single {p.unit_label}")
+    return f"a line needs two distinct values of {xl} in a {p.cluster_label}, and " + " and ".join(parts)
+
+
 def _failed_text(failed: dict, what: str, show: int = 10) -> str:
     """One line naming the clusters without a line (the first `show`; all are in ``failed``)."""
     items = [f"{c['cluster']} ({c['reason']})" for c in list(failed.values())[:show]]
@@ -333,7 +356,9 @@ def fe_lines(students: pd.DataFrame, profile: Profile) -> OlsResult:
     for lv in d.levels:
         members = [cid for cid in ok if wmap[cid] == lv]
         if not members:
-            raise ModelError(f"no cluster with w = {lv} has a fitted line; the sector means are undefined.")
+            raise ModelError(f"no {p.cluster_label} with {p.label('w')} {lv} has a line of its own "
+                             f"({_why_no_lines(d, failed, str(lv))}), so the {p.label('w')} averages of the "
+                             f"{p.cluster_label} lines cannot be formed")
         Ls[lv] = _level_means(names, members, p.cluster, p.x)
     diffmat = Ls[d.other] - Ls[d.ref]
     test = wald(res, diffmat, ["int_diff", "slope_diff"])
@@ -372,6 +397,14 @@ def fe_common_slope(students: pd.DataFrame, profile: Profile) -> OlsResult:
     p, f, J = profile, d.frame, len(d.ids)
     x = f[p.x].to_numpy()
     term = f"{p.x}:{d.w_term}"
+    varies = f.groupby(p.cluster, observed=True)[p.x].nunique() > 1
+    wmap = cluster_w(d)
+    for lv in d.levels:
+        if not any(varies[c] for c in d.ids if wmap[c] == lv):
+            cls, xl = p.clusters_label, p.label("x")
+            raise ModelError(f"{xl} does not vary within any of the {lv} {cls}, so their common slope of "
+                             f"{xl} is not identified: the {p.cluster_label} intercepts absorb every "
+                             f"difference in {xl} there")
     names = [INTERCEPT] + [f"{p.cluster}{cid}" for cid in d.ids[1:]] + [p.x, term]
     res = common_slopes(d.groups, np.column_stack([x, x * (f[p.w] == d.other).to_numpy(float)]),
                         f[p.y].to_numpy(), names)
@@ -427,7 +460,10 @@ def two_stage(students: pd.DataFrame, profile: Profile) -> OlsResult:
     w = np.array([lines[c]["w"] == d.other for c in ids], float)
     m_lv = {d.ref: int((w == 0).sum()), d.other: int((w == 1).sum())}
     if min(m_lv.values()) == 0 or len(ids) < 3:
-        raise ModelError(f"two-stage needs fitted lines in both levels of w and 3 clusters; got {m_lv}.")
+        cls, wl = p.clusters_label, p.label("w")
+        raise ModelError(f"the two-stage method needs a line in at least one {p.cluster_label} of each "
+                         f"{wl} and in 3 {cls} in all; here {m_lv[d.ref]:,} {d.ref} and {m_lv[d.other]:,} "
+                         f"{d.other} {cls} have one ({_why_no_lines(d, failed)})")
     Y = np.array([[lines[c]["intercept"], lines[c]["slope"]] for c in ids])
     Xw = pd.DataFrame({INTERCEPT: np.ones(len(ids)), d.w_term: w})
     fits = [ols(Y[:, k], Xw) for k in range(2)]
@@ -505,6 +541,11 @@ def three_effects(students: pd.DataFrame, profile: Profile) -> OlsResult:
     """
     d = prepare(students, profile)
     p, f = profile, d.frame
+    if not (f.groupby(p.cluster, observed=True)[p.x].nunique() > 1).any():
+        xl, cl = p.label("x"), p.cluster_label
+        raise ModelError(f"{xl} does not vary within any {cl} (each {cl} has a single value of {xl}), so "
+                         f"there is no within-{cl} effect of {xl} to estimate, and nothing for the pooled "
+                         f"effect to blend it with")
     names = [INTERCEPT] + [f"{p.cluster}{cid}" for cid in d.ids[1:]] + [p.x]
     within = common_slopes(d.groups, f[[p.x]].to_numpy(), f[p.y].to_numpy(), names)
     means, betw = _between_fit(d)

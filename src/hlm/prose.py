@@ -238,3 +238,9 @@ def variation_words(kind: str, label: str, cluster: str, clusters: str) -> str:
         return (f"{label} is constant within each {cluster}: it varies only between {clusters}, so its "
                 f"effect within a {cluster} cannot be estimated")
     return f"{label} takes a single value, so none of its effects can be estimated"
+
+
+# --- added by middle ---
+def possessive(word: str) -> str:
+    """The possessive of a (plural) label: "schools'", "children's", "people's" (never "children'")."""
+    return word + "'" if word.endswith("s") else word + "'s"

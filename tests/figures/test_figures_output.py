@@ -101,12 +101,17 @@ def test_cli_refuses_a_figure_needing_a_missing_role(tmp_path, inputs, monkeypat
              "--png", str(tmp_path / "a.png"), "--configfile", str(_config(tmp_path, sex=False))])
 
 
-def test_cli_draws_simulated_figures_without_data(tmp_path, monkeypatch):
+def test_cli_draws_simulated_figures_from_the_units_table_alone(tmp_path, inputs, monkeypatch):
+    # the simulated example follows the data's design (hlm.simulate.book_example): it reads the
+    # unit table, and no fit
+    _write_dataset(tmp_path, inputs)
+    for fit in (tmp_path / "data" / "fits" / "synth").rglob("*.json"):
+        fit.unlink()
     monkeypatch.setattr(figcli, "_root", lambda: tmp_path)
     args = ["--dataset", "synth", "--name", "sim_data", "--svg", str(tmp_path / "s.svg"),
             "--png", str(tmp_path / "s.png"), "--configfile", str(_config(tmp_path))]
     assert run(args) == 0 and (tmp_path / "s.svg").exists()
-    assert json.loads((tmp_path / "s.json").read_text()) == {"clusters": None}
+    assert json.loads((tmp_path / "s.json").read_text()) == {"clusters": 8}
 
 
 def test_svg_is_identical_in_a_fresh_process(tmp_path):

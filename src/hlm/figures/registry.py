@@ -139,18 +139,18 @@ _ALTS = {
     "m4_arc": ("Plot of differences ({diff}): a green ellipse with a circle, a grey one with a square and "
                "an orange one with a diamond, the three centres joined by a thin black curve."),
     # the simulated example: a slide show on fixed axes
-    "sim_mean_line": "Line chart of {y} (up) against {x} (across, from −3 to 3) with a single green straight line.",
-    "sim_true_line": "The same axes with the green line and a steeper blue line crossing it.",
+    "sim_mean_line": "Line chart of {y} (up) against {x} (across) with a single green straight line.",
+    "sim_true_line": "The same axes with the green line and a blue line.",
     "sim_data": ("The green and blue lines with black data points scattered around the blue one, each "
                  "joined to it by a thin vertical grey segment."),
-    "sim_ls_line": "The same picture with a dashed vermillion line fitted through the black points, near the blue line.",
+    "sim_ls_line": "The same picture with a dashed vermillion line fitted through the black points.",
     "sim_beta_mean": "Plot of lines as points (intercept β0 across, slope of {x} up) with a single green dot.",
     "sim_G_ellipse": ("The green dot inside a large tilted green ellipse, with dotted lines and thick bars "
                       "marking the ellipse's extent on each axis."),
-    "sim_true_beta": "The green dot and ellipse, with a blue dot near the ellipse's upper right edge.",
-    "sim_sampling_ellipse": "The same picture with a small dashed blue ellipse around the blue dot.",
-    "sim_beta_hat": "The same picture with a vermillion dot added between the green dot and the blue one.",
-    "sim_V_ellipse": "The same picture with a purple ellipse around the green dot, almost on top of the green ellipse.",
+    "sim_true_beta": "The green dot and ellipse, with a blue dot added.",
+    "sim_sampling_ellipse": "The same picture with a dashed blue ellipse around the blue dot.",
+    "sim_beta_hat": "The same picture with a vermillion dot added.",
+    "sim_V_ellipse": "The same picture with a purple ellipse around the green dot, beside the green ellipse.",
     # mixed models
     "ow_resid_fitted": ("Scatterplot of standardized residuals (up) against fitted values (across): the "
                         "points stand in vertical stripes, one per {c}, around a black line at zero."),
@@ -279,9 +279,10 @@ _add("m4_arc", "methods.m4_arc", fits=("fe_lines", "pooled", "between"), group="
     "The same for the differences between {ws}: the pooled difference lies on an arc from the "
     "within-{c} difference to the between-{c} difference."))
 
-# ---- the simulated example (no data file)
+# ---- the simulated example (hlm.simulate.book_example: the notes' example on their sample, the
+# dataset's design and moment estimates elsewhere; it reads the unit table for that)
 _SIM = (
-    ("sim_mean_line", 8, "A simulated population of {cs}: its mean line γ = (12, 2), the notes' example."),
+    ("sim_mean_line", 8, "A simulated population of {cs}: its mean line γ."),
     ("sim_true_line", 9, "One {c} drawn from that population, with its true line β_j = γ + u_j (the "
                          "{c}'s random effect u_j moves both intercept and slope)."),
     ("sim_data", 10, "The {c}'s data, generated around its true line with independent normal errors."),
@@ -289,16 +290,16 @@ _SIM = (
     ("sim_beta_mean", 12, "Beta space: the population mean line becomes the point γ."),
     ("sim_G_ellipse", 13, "The dispersion ellipse of G, the variance of the true lines around γ. "
                           "Its shadows on the axes are γ ± one standard deviation."),
-    ("sim_true_beta", 14, "The true (intercept, slope) of the simulated {c}: a little unusual, but plausible."),
+    ("sim_true_beta", 14, "The true (intercept, slope) of the simulated {c}: one draw from the population."),
     ("sim_sampling_ellipse", 15, "Around the true line, the dispersion ellipse of σ²(X′X)⁻¹: how far "
                                  "a least-squares estimate from this {c}'s design typically falls."),
     ("sim_beta_hat", 16, "The least-squares estimate actually observed for this {c}."),
     ("sim_V_ellipse", 17, "The ellipse of V_j = G + σ²(X′X)⁻¹ around γ: the spread of estimated "
-                          "lines over {cs}. Here it almost coincides with the ellipse of G, because the "
-                          "within-{c} sampling error is small next to G."),
+                          "lines over {cs} of this design. The closer it lies to the ellipse of G, the "
+                          "smaller the within-{c} sampling error is next to G."),
 )
 for _name, _num, _text in _SIM:
-    _add(_name, f"simulated.{_name}", tables=(), number=_num, group="simulation", caption=_text)
+    _add(_name, f"simulated.{_name}", number=_num, group="simulation", caption=_text)
 
 # ---- mixed models
 _add("ow_resid_fitted", "mixed.ow_resid_fitted", fits=("oneway",), group="mixed", caption=(
