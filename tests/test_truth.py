@@ -103,9 +103,14 @@ UNIT_STEP = re.compile(r"\b(?:one|a|an|each|per)\s+(?:(?:unit|point|step|year)s?
                        r"|\b(?:more|higher|larger)\s+units?\b", re.I)
 
 
+# "as shown above", "see below": a place in the book, not a direction of a number
+PLACE = re.compile(r"\b(?:shown|see|printed|listed|given|described|as)\s+(?:above|below)\b", re.I)
+
+
 def has_direction(sentence: str) -> bool:
-    """`sentence` holds a word of direction (DIRECTION), a one-unit step of a predictor aside."""
-    return bool(DIRECTION.search(UNIT_STEP.sub(" ", sentence)))
+    """`sentence` holds a word of direction (DIRECTION), a one-unit step of a predictor and a
+    place in the book ("as shown above") aside."""
+    return bool(DIRECTION.search(PLACE.sub(" ", UNIT_STEP.sub(" ", sentence))))
 
 
 def flips_sign(a: str, b: str) -> bool:
@@ -154,6 +159,9 @@ def test_mirror_comparator_accepts_computed_words():
     b = ["One unit more of status goes with −2.35 of score.", "A school one unit higher is −4.1 apart.",
          "The largest move, 1.59, belongs to a school whose BLUE is −8.53."]
     assert mirror_contradictions(a, b) == []
+    # a place in the book is no direction either
+    assert mirror_contradictions(["The coefficient, 4.28, is the sum of the two, as shown above."],
+                                 ["The coefficient, −4.28, is the sum of the two, as shown above."]) == []
     assert mirror_contradictions(["One unit more of status: a score 2.3 higher."],
                                  ["One unit more of status: a score −2.3 higher."])
     # an extra sentence in one book does not misalign the rest
