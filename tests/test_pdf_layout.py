@@ -254,12 +254,23 @@ def split_short_tables(pages: list[Page]) -> list[str]:
     return bad
 
 
+def opens_with_a_figure_too_tall_for(page: Page, following: Page | None) -> bool:
+    """`following` opens with a figure (its caption is its first text, the image above it)
+    taller than the space `page` left: the figure could not stay on `page`, in the text's order."""
+    if following is None or not following.body or not FIGURE_CAPTION.match(following.body[0].text):
+        return False
+    _, my = margins()
+    return (following.height - my) - following.body[0].baseline > page.lowest - my
+
+
 def emptied_by_figures(pages: list[Page], starts: set[int]) -> list[str]:
     """Pages that end with a figure (its caption is their last text) yet leave more than
-    1 - MIN_FILLED of their text area empty, unless a chapter or part starts next."""
+    1 - MIN_FILLED of their text area empty, unless a chapter or part starts next, or the
+    next page opens with a figure too tall for the space left (figures keep their place in
+    the text, so that each stays in its section)."""
     _, my = margins()
     bad = []
-    for page in pages:
+    for page, following in zip(pages, [*pages[1:], None]):
         body = page.body
         if not page.has_folio or not body or page.number + 1 in starts or page.number in starts:
             continue
@@ -268,9 +279,48 @@ def emptied_by_figures(pages: list[Page], starts: set[int]) -> list[str]:
         if last_caption is None or _caption_end(body, last_caption) < len(body) - 1:
             continue  # no figure caption, or text follows it
         filled = (page.height - my - page.lowest) / (page.height - 2 * my)
-        if filled < MIN_FILLED:
+        if filled < MIN_FILLED and not opens_with_a_figure_too_tall_for(page, following):
             bad.append(f"page {page.number}: ends with {body[last_caption].text[:40]!r}, "
                        f"{filled:.0%} of the text area used")
+    return bad
+
+
+def figure_sections(work: Path, dataset: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(figure number (4.2) -> the number of the section (4.1) whose text holds it, section
+    number -> its title), read from the executed chapters (build/<dataset>/book/*.md)."""
+    from hlm.book.project import load
+
+    figures, titles = {}, {}
+    numbered = [c for c in load(work / "_quarto.yml").chapters if c.kind == "chapter"]
+    for n, chapter in enumerate(numbered, 1):
+        section, k, previous = 0, 0, ""
+        for line in (work / "build" / dataset / "book" / f"{chapter.name}.md").read_text().splitlines():
+            callout_title, previous = previous.startswith(":::"), line if line.strip() else previous
+            if line.startswith("## ") and not callout_title:
+                section += 1
+                titles[f"{n}.{section}"] = re.sub(r"\s*\{.*\}\s*$", "", line[3:]).strip()
+            elif "{#fig-" in line:
+                k += 1
+                figures[f"{n}.{k}"] = f"{n}.{section}"
+    return figures, titles
+
+
+def figures_out_of_section(pages: list[Page], figures: dict[str, str], titles: dict[str, str]) -> list[str]:
+    """Figures whose caption follows another section's heading than their own, in the reading
+    order of the PDF's pages (a heading is a line "4.2 Its title"; a number at the start of a
+    line of a figure's tick labels is not)."""
+    last, bad = None, []
+    for page in pages:
+        for line in page.body:
+            text = re.sub(r"\s+", " ", line.text)
+            m = re.match(r"(\d+\.\d+) (.*)", text)
+            if m and m.group(1) in titles and titles[m.group(1)][:20] == m.group(2)[:20]:
+                last = m.group(1)
+                continue
+            m = re.match(r"Figure (\d+\.\d+):", text)
+            if m and m.group(1) in figures and figures[m.group(1)] != last:
+                bad.append(f"Figure {m.group(1)} (section {figures[m.group(1)]}) after section {last}, "
+                           f"page {page.number}")
     return bad
 
 
@@ -342,6 +392,14 @@ def test_short_tables_never_split(read):
 def test_figures_leave_no_half_empty_page(read):
     pages, starts = read
     assert emptied_by_figures(pages, starts) == []
+
+
+def test_figures_stay_in_their_section(hsb40_book):
+    # the notes' book: the Lab's diagnostics chapter has more figures than text, where
+    # floating figures drifted past the next section's heading
+    pages, _ = read_pdf(next((hsb40_book / "_book" / "hsb40").glob("*.pdf")))
+    figures, titles = figure_sections(hsb40_book, "hsb40")
+    assert len(figures) > 40 and figures_out_of_section(pages, figures, titles) == []
 
 
 def test_metadata_title_and_author(book_pdf, clinics_book):

@@ -302,7 +302,7 @@ COMPARISON = _obj({
 }, title="model comparison record")
 
 FIGURE = _obj({"clusters": _d({"type": ["integer", "null"], "minimum": 0},
-                              "clusters in the data drawn (null for the simulated figures)")},
+                              "clusters in the data drawn (for the simulated figures: those their design follows)")},
               title="figure sidecar record", description="figures/<dataset>/<name>.json: what the caption needs")
 
 REPRODUCTION = _obj({

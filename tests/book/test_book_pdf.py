@@ -18,7 +18,8 @@ from hlm.book.pandoc import pandoc
 from hlm.book.pdf import TEXT_WIDTH_CHARS, _column_fractions, auto_column_widths, document_metadata
 from hlm.book.static import asset
 from tests.test_pdf_layout import (
-    Page, detached_captions, margins, metadata, outside_text_area, read_pdf, split_short_tables,
+    Page, detached_captions, margins, metadata, opens_with_a_figure_too_tall_for, outside_text_area, read_pdf,
+    split_short_tables,
 )
 
 PDF = "fixture-book.pdf"
@@ -223,7 +224,7 @@ def _png(width: int, height: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def test_tall_figures_fit_a_page_and_float(tmp_path):
+def test_tall_figures_fit_a_page_and_keep_their_place(tmp_path):
     (tmp_path / "tall.png").write_bytes(_png(40, 200))
     (tmp_path / "wide.png").write_bytes(_png(300, 250))
     figure = '#figure(image("{}"), caption: [Figure 4.{}: a figure])\n'
@@ -238,7 +239,14 @@ def test_tall_figures_fit_a_page_and_float(tmp_path):
     with pdfplumber.open(pdf) as doc:
         heights = [img["height"] for page in doc.pages for img in page.images]
     assert len(heights) == 3 and max(heights) <= 0.6 * text_height + 0.5
-    # text fills the pages the figures float on: no page but the last is half empty
-    for page in pages[:-1]:
-        assert (page.height - my - page.lowest) / text_height > 0.9, page.number
+    # figures keep their place in the text (so each stays in its section): the text before
+    # them, the three in order, the text after them
+    lines = [line.text for page in pages for line in page.body]
+    captions = [k for k, t in enumerate(lines) if t.startswith("Figure")]
+    assert [lines[k][:10] for k in captions] == ["Figure 4.1", "Figure 4.2", "Figure 4.3"]
+    assert captions[0] > 0 and captions[-1] < len(lines) - 1
+    # a page is left part empty only where the next figure is too tall for the space left
+    for page, following in zip(pages, pages[1:]):
+        filled = (page.height - my - page.lowest) / text_height
+        assert filled > 0.9 or opens_with_a_figure_too_tall_for(page, following), page.number
     assert outside_text_area(pages) == []
