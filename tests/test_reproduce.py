@@ -54,6 +54,8 @@ def test_other_samples_do_not_apply(hsb40, tables40, notes_values):
     students, _ = tables40
     assert notes_apply(students, hsb40, notes_values)
     assert not notes_apply(students.iloc[:-1], hsb40, notes_values)
+    mirrored = students.assign(MathAch=-students["MathAch"])  # the notes' sample, another outcome
+    assert not notes_apply(mirrored, hsb40, notes_values)
     roles = dict(hsb40.roles)
     roles["w"] = dataclasses.replace(roles["w"], reference="Public")  # same data, flipped contrasts
     assert not notes_apply(students, dataclasses.replace(hsb40, roles=roles), notes_values)

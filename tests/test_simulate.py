@@ -128,6 +128,18 @@ def test_moments_recover_the_population_of_lines():
     assert sigma2 == pytest.approx(NOTES_SIGMA2, rel=0.05)
 
 
+def test_a_small_but_positive_slope_variance_is_kept_as_estimated():
+    # slopes that vary little, but more than sampling error: G is positive definite and kept
+    # as estimated (no floor); slopes that do not vary at all: G is floored in that direction
+    from hlm.simulate import lines_moments
+    d = simulate_two_level(400, NOTES_GAMMA, [[4.0, 0.0], [0.0, 0.05]], 1.0, mean_n=30, seed=5)
+    gamma, G, sigma2, ids, floored = lines_moments(d, "cluster", "x", "y")
+    assert not floored and G[1, 1] == pytest.approx(0.05, rel=0.5)
+    d = simulate_two_level(400, NOTES_GAMMA, [[4.0, 0.0], [0.0, 0.0]], 1.0, mean_n=30, seed=5)
+    gamma, G, sigma2, ids, floored = lines_moments(d, "cluster", "x", "y")
+    assert floored and np.all(np.linalg.eigvalsh(G) > 0)
+
+
 def test_the_notes_sample_is_recognised_only_with_the_notes_roles():
     from hlm.simulate import notes_sample
     assert not notes_sample(_growth(), _Profile())

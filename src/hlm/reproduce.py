@@ -116,11 +116,20 @@ NOTES_ROLES = {"y": "MathAch", "x": "SES", "w": "Sector", "reference": "Catholic
 
 
 def notes_apply(students: pd.DataFrame, profile: Profile, values: dict) -> bool:
-    """The notes' numbers describe only their own 40-school sample, analysed with their roles."""
+    """The notes' numbers describe only their own 40-school sample, analysed with their roles,
+    and only the notes' values of y and x (their school means as the notes print them: not,
+    for instance, a mirrored or rescaled outcome)."""
     ids = set(students[profile.cluster].astype(str))
     roles = {"y": profile.y, "x": profile.x, "w": profile.w, "reference": profile.w_levels[0]}
-    return (ids == {str(s) for s in values["sample_schools"]}
-            and len(students) == values["data"]["n_students"] and roles == NOTES_ROLES)
+    if not (ids == {str(s) for s in values["sample_schools"]}
+            and len(students) == values["data"]["n_students"] and roles == NOTES_ROLES):
+        return False
+    derived = values.get("derived", {})
+    for column, key in ((profile.y, "school_mean_mathach"), (profile.x, "school_mean_ses")):
+        means = students.groupby(students[profile.cluster].astype(str), observed=True)[column].mean()
+        if any(abs(means[str(k)] - v) > 1e-5 * max(1.0, abs(v)) for k, v in derived.get(key, {}).items()):
+            return False
+    return True
 
 
 def _by(frame: pd.DataFrame, key: str, col: str) -> dict:

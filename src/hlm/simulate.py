@@ -213,9 +213,13 @@ def lines_moments(students: pd.DataFrame, cluster: str, x: str, y: str):
     G = S - sigma2 * np.mean(covs, axis=0)
     G = (G + G.T) / 2
     vals, vecs = np.linalg.eigh(G)
-    floor = FLOOR * max(float(np.linalg.eigvalsh(S)[-1]), np.finfo(float).tiny)
-    floored = bool(vals.min() < floor)
-    G = vecs @ np.diag(np.maximum(vals, floor)) @ vecs.T
+    # a direction where the lines vary no more than sampling error makes them (G at or below 0
+    # there) keeps FLOOR of the lines' own spread in that direction, so that G can be drawn
+    spread = np.array([float(v @ S @ v) for v in vecs.T])
+    at_or_below_zero = vals <= 0
+    floored = bool(at_or_below_zero.any())
+    vals = np.where(at_or_below_zero, FLOOR * np.maximum(spread, np.finfo(float).tiny), vals)
+    G = vecs @ np.diag(vals) @ vecs.T
     return B.mean(axis=0), (G + G.T) / 2, float(sigma2), ids, floored
 
 

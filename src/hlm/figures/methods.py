@@ -110,7 +110,7 @@ def m1_lines(students, schools=None, fits=None, profile=None) -> Figure:
     for lv in levels:
         b0, b1 = by_level(block, lv)["coef"]
         abline(ax, b0, b1, (x.min(), x.max()), color=w_color(lv, levels), lw=2.4,
-               label=f"{w_title(profile, lv)}: {b0:.2f} + {b1:.2f} × {x_name(profile)}")
+               label=f"{w_title(profile, lv)}: {b0:.2f} {'−' if b1 < 0 else '+'} {abs(b1):.2f} × {x_name(profile)}")
     ax.set_xlabel(x_name(profile))
     ax.set_ylabel(y_name(profile))
     ax.legend(loc="lower right")

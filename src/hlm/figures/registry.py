@@ -223,7 +223,7 @@ _add("quantile_plot", "explore.quantile_plot", number=1, group="data", caption=(
     "{c}-level variables show as long runs shared by all {us} of a {c}."))
 _add("trellis", "explore.trellis", fits=("fe_lines",), number=2, group="data", caption=(
     "{y} against {x} in each {c}, with the {c}'s least-squares line. Panels are in informative-id "
-    "order (by {w}, then by the {c}'s mean {x}). The lines differ both because each {c} has its own "
+    "order (by {w}, then by the {c}'s mean {x} where those differ). The lines differ both because each {c} has its own "
     "relationship and because each line is estimated from a small sample."), large=_SUBSET)
 _add("trellis_sex", "explore.trellis_sex", fits=("fe_lines",), needs=("sex",), number=3, group="data",
      caption=("The same trellis with {us} coloured by sex, which shows at a glance which {cs} are "
@@ -322,7 +322,7 @@ _add("rs_blup_lines", "mixed.rs_blup_lines", fits=("ints_slopes",), number=18, g
     "Each {c}'s BLUP line from the model with random intercepts and {x} slopes and {w} effects "
     "on both, with the estimated mean line of each {w}."), large=_SUBSET_REST)
 _add("rs_beta", "mixed.rs_beta", fits=("ints_slopes", "fe_lines"), number=19, group="mixed", caption=(
-    "Beta space: the {cs}' least-squares lines (BLUEs, blue) and BLUPs (orange), each cloud with its "
+    "Beta space: the least-squares lines of the {cs} (BLUEs, blue) and BLUPs (orange), each cloud with its "
     "dispersion ellipse, and each {w}'s estimated mean line (green) with the ellipse of G. On "
     "average over samples, the BLUPs vary less than G and the BLUEs more."),
      large=_SUBSET_REST)

@@ -51,8 +51,8 @@ def fit_design(design: Design, method: str = "REML", model: str | None = None,
     opt = replace(opt, start=opt.start if start is None else tuple(map(float, start)),
                   final=tuple(final), fval=opt.fval - 2 * jac,
                   boundary=tuple(int(i) for i in np.flatnonzero(np.isfinite(obj.lower) & (final == 0))),
-                  messages=(f"deviances below are on centred, scaled, orthonormalised columns; "
-                            f"add {-2 * jac:.10g} for the user's",) + opt.messages)
+                  messages=(f"the deviances below are those of centred, scaled, orthonormalised columns; "
+                            f"add {-2 * jac:,.4f} to get those of the model's own columns",) + opt.messages)
     return build_result(design, basis, obj, theta, opt, model=model, df_method=df_method)
 
 
