@@ -57,6 +57,7 @@ def test_figure_alt_text_is_a_quoted_attribute():
 
 def test_number_formats():
     assert num(-1.23456, 2) == "\u22121.23" and num(1977, 0) == "1,977" and num(None) == "NA"
+    assert num(-0.001, 2) == "0.00" and num(-0.0, 1) == "0.0" and num(-0.006, 2) == "\u22120.01"  # no signed zero
     assert pval(1e-7) == "< 0.0001" and pval(0.0146) == "0.0146"
 
 

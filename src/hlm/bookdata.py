@@ -326,10 +326,13 @@ def attribute(text: str) -> str:
 
 
 def num(value, digits: int = 2) -> str:
-    """A number with `digits` decimals (minus sign as a proper minus in prose)."""
+    """A number with `digits` decimals (minus sign as a proper minus in prose; a value that
+    rounds to zero has no sign: "0.00", never "−0.00")."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "NA"
     text = f"{value:,.{digits}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]
     return text.replace("-", "\u2212") if text.startswith("-") else text
 
 

@@ -295,8 +295,8 @@ def build(students: pd.DataFrame, schools: pd.DataFrame, fit: Callable[[str], di
     numbers, printed = load_notes_values(reference / "notes_values.yaml")
     if not notes_apply(students, p, numbers):
         return {"dataset": p.name, "applies": False,
-                "reason": (f"this build uses '{p.title}' ({len(students)} {p.units_label} in "
-                           f"{students[p.cluster].nunique()} {p.clusters_label}), not the notes' "
+                "reason": (f"this build uses '{p.title}' ({len(students):,} {p.units_label} in "
+                           f"{students[p.cluster].nunique():,} {p.clusters_label}), not the notes' "
                            f"{len(numbers['sample_schools'])}-school sample analysed with the "
                            "notes' outcome, predictor and reference level"),
                 "notes": [], "r": []}
