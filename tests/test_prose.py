@@ -84,7 +84,6 @@ def test_numbered_table_has_its_caption():
     assert text.endswith("\n: A table. {#tbl-a}") and "| a" in text
 
 
-# --- added by early ---
 def test_variation_words_name_what_the_design_allows():
     import pandas as pd
     from hlm.levels import variation
@@ -100,7 +99,6 @@ def test_variation_words_name_what_the_design_allows():
     assert "within a child cannot" in prose.variation_words("between", "age", "child", "children")
 
 
-# --- added by middle ---
 def test_possessive_of_plural_labels():
     from hlm.prose import possessive
     assert possessive("schools") == "schools'"

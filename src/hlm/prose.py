@@ -12,7 +12,8 @@ here, so that it holds for any dataset (balanced, mirrored, huge):
 - counts: ``count``, ``some_of``, ``span``;
 - sums and differences: ``plus`` ("a − b", never "a + −b");
 - quantities that are undefined on some designs: ``reduction`` (NaN for a zero base,
-  with ``reduction_text`` saying why).
+  with ``reduction_text`` saying why), and where a variable varies (``variation_words``);
+- the dataset's words: ``possessive`` ("children's", never "children'").
 """
 from __future__ import annotations
 
@@ -224,7 +225,6 @@ def numbered_table(df: pd.DataFrame, caption: str, label: str) -> str:
     return f"{pipe_table(df)}\n: {caption} {{#{label}}}"
 
 
-# --- added by early ---
 def variation_words(kind: str, label: str, cluster: str, clusters: str) -> str:
     """Where a variable varies, in words, and what that allows (`kind` from
     `hlm.levels.variation`: 'both', 'within', 'between' or 'none')."""
@@ -240,7 +240,6 @@ def variation_words(kind: str, label: str, cluster: str, clusters: str) -> str:
     return f"{label} takes a single value, so none of its effects can be estimated"
 
 
-# --- added by middle ---
 def possessive(word: str) -> str:
     """The possessive of a (plural) label: "schools'", "children's", "people's" (never "children'")."""
     return word + "'" if word.endswith("s") else word + "'s"
