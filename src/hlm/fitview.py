@@ -18,6 +18,7 @@ from hlm.bookdata import Markdown, code, md, num, pfmt, pval
 from hlm.effects import predictions, wald_test
 from hlm.prose import excerpt as _excerpt
 from hlm.prose import reduction, reduction_text, same
+from hlm.prose import verdict as _verdict
 
 NAN = float("nan")
 
@@ -97,23 +98,6 @@ def x_spread(students: pd.DataFrame, profile) -> dict:
     return {"lo": lo, "hi": hi, "sd_between": float(cm.std(ddof=1)) if len(cm) > 1 else 0.0,
             "sd_within": float(dev.std(ddof=1)) if len(dev) > 1 else 0.0,
             "no_between": (hi - lo) <= 1e-9 * scale, "no_within": float(dev.abs().max()) <= 1e-9 * scale}
-
-
-def slope_test_verdict(p: float, clusters: str) -> str:
-    """What a test of a random slope says, in words that hold for any number of clusters."""
-    if not p == p:
-        return ""
-    if p >= 0.1:
-        return ("With a p-value this large, sampling error alone could produce the spread of the "
-                "estimated slopes, so the test finds no clear evidence that the true slopes differ. "
-                "That is not evidence that they are equal: a slope variance of moderate size can go "
-                "undetected, the more easily the fewer the " + clusters + " and the fewer the "
-                "observations in each.")
-    if p >= 0.05:
-        return ("The evidence that the true slopes differ is weak: the p-value is above the "
-                "usual 5% threshold, but not by much.")
-    return ("The spread of the estimated slopes is larger than sampling error alone would readily "
-            "produce: the test finds clear evidence that the true slopes differ between " + clusters + ".")
 
 
 def lincomb(fit: dict, weights: dict) -> tuple[float, float]:
@@ -314,7 +298,7 @@ class FitView:
 
     def verdict(self, p: float) -> str:
         """What a test of a random slope says, in words."""
-        return slope_test_verdict(p, self.profile.clusters_label)
+        return _verdict(p, self.profile.clusters_label)
 
     def excerpt(self, text: str, keep: int = 3) -> str:
         """A fit summary with the per-cluster rows cut (see :func:`hlm.prose.excerpt`)."""

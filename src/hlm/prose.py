@@ -161,19 +161,21 @@ def reduction_text(before: float, after: float, what: str, digits: int = 0) -> s
 
 
 def verdict(p: float, clusters: str) -> str:
-    """What a test of a random slope says, in words (`clusters`: the plural cluster label)."""
+    """What a test of a random slope says, in words that hold for any number of clusters
+    (`clusters`: the plural cluster label)."""
     if not p == p:
         return ""
     if p >= 0.1:
         return ("With a p-value this large, sampling error alone could produce the spread of the "
                 "estimated slopes, so the test finds no clear evidence that the true slopes differ. "
-                "That is not evidence that they are equal: with this many " + clusters + ", a slope "
-                "variance of moderate size would often go undetected.")
+                "That is not evidence that they are equal: a slope variance of moderate size can go "
+                "undetected, the more easily the fewer the " + clusters + " and the fewer the "
+                "observations in each.")
     if p >= 0.05:
         return ("The evidence that the true slopes differ is weak: the p-value is above the "
                 "usual 5% threshold, but not by much.")
-    return ("The spread of the estimated slopes is larger than sampling error alone would "
-            "produce: the true slopes differ between " + clusters + ".")
+    return ("The spread of the estimated slopes is larger than sampling error alone would readily "
+            "produce: the test finds clear evidence that the true slopes differ between " + clusters + ".")
 
 
 def ordinal(k: int) -> str:
